@@ -1,0 +1,39 @@
+// goro::options: how a goro::runtime is built.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+
+namespace goro {
+
+/// Called when an exception escapes a fiber's function (on the fiber, before it ends).
+using uncaught_handler = std::function<void(std::exception_ptr)>;
+
+/// Default fiber stack size in bytes (virtual; pages are committed only when touched).
+inline constexpr std::size_t default_stack_size = 64 * 1024;
+/// Smallest accepted stack size in bytes.
+inline constexpr std::size_t min_stack_size = 16 * 1024;
+/// Largest accepted stack size in bytes.
+inline constexpr std::size_t max_stack_size = std::size_t{1} << 30;
+/// Largest accepted worker count.
+inline constexpr std::size_t max_workers = 1024;
+
+/// Configuration of a goro::runtime (Go: GOMAXPROCS and friends).
+struct options {
+  /// Worker threads. 0: the GORO_MAXPROCS environment variable if set, else hardware threads.
+  std::size_t workers = 0;
+  /// Default fiber stack size in bytes. 0: goro::default_stack_size. Rounded up to whole pages.
+  std::size_t stack_size = 0;
+  /// Handler for exceptions escaping a fiber. Empty: print the exception's what() and abort,
+  /// like an unrecovered Go panic.
+  uncaught_handler on_uncaught{};
+};
+
+/// Per-spawn attributes: `rt.go(goro::spawn_options{.stack_size = 1 << 20}, f)`.
+struct spawn_options {
+  /// Stack size in bytes for this fiber; 0: the runtime's default.
+  std::size_t stack_size = 0;
+};
+
+}  // namespace goro

@@ -1,0 +1,45 @@
+// The fiber control block. It lives at the top of the fiber's own stack slot (see
+// stack_pool.hpp), so spawning allocates nothing besides taking a slot from a pool.
+#pragma once
+
+#include <boost/context/detail/fcontext.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "goro/detail/fiber_ref.hpp"
+
+namespace goro::detail {
+
+class stack_pool;
+
+namespace bctx = boost::context::detail;
+
+struct fiber {
+  enum class slot_state : std::uint8_t { free, live };
+
+  bctx::fcontext_t ctx = nullptr;  // saved context while not running
+  fiber* next = nullptr;           // intrusive link: global queue, stack free lists
+  scheduler* sched = nullptr;
+  void (*invoke)(void*) = nullptr;   // runs the callable stored at `fn`
+  void (*destroy)(void*) = nullptr;  // destroys it
+  void* fn = nullptr;
+  std::uint64_t id = 0;     // shown in diagnostics (stack overflow, uncaught exception)
+  char* stack_lo = nullptr;  // lowest usable stack byte (just above the guard page)
+  char* stack_hi = nullptr;  // one past the highest usable byte (the callable sits above)
+  stack_pool* pool = nullptr;
+  slot_state state = slot_state::free;  // owner-written; read by teardown after workers join
+  bool started = false;    // entry function has run
+  bool unwinding = false;  // set by runtime teardown: blocking calls throw fiber_unwind
+  bool finished = false;   // returned from its entry; stack about to be released
+  bool canary = false;     // no guard page below this stack: check the canary at switch-out
+  // Sanitizer bookkeeping (unused in normal builds).
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+};
+
+/// Written just above the guard page of every stack and checked when its fiber switches out:
+/// catches overflows where no guard page could be installed.
+inline constexpr std::uint64_t stack_canary = 0x676f726f5f737461ull;  // "goro_sta"
+
+}  // namespace goro::detail

@@ -1,0 +1,30 @@
+// Stack overflow detection: a process-wide registry of stack slabs, a SIGSEGV handler on an
+// alternate signal stack that names the fiber whose guard page was hit, and the canary check.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fiber.hpp"
+
+namespace goro::detail {
+
+/// Registers a slab so that faults on its guard pages are reported as stack overflows.
+/// Returns a registry index, or -1 if the registry is full (guards then fault as plain SIGSEGV).
+int register_stack_slab(char* base, std::size_t bytes, std::size_t slot, std::size_t guard) noexcept;
+void unregister_stack_slab(int index) noexcept;
+
+/// Installs the SIGSEGV/SIGBUS handler once per process and an alternate signal stack for the
+/// calling thread (each worker calls it at start). Returns a token for release_signal_stack.
+void* prepare_overflow_handling() noexcept;
+void release_signal_stack(void* token) noexcept;
+
+/// Aborts with a message naming the fiber if its canary was overwritten.
+[[noreturn]] void report_stack_overflow(const fiber* f, const char* how) noexcept;
+
+inline void check_canary(const fiber* f) noexcept {
+  if (f->canary && *reinterpret_cast<const std::uint64_t*>(f->stack_lo) != stack_canary) [[unlikely]]
+    report_stack_overflow(f, "canary overwritten");
+}
+
+}  // namespace goro::detail

@@ -1,0 +1,56 @@
+// A scheduler's timers: a binary min-heap of intrusive nodes keyed by deadline. Nodes live in
+// their owners (a sleeping fiber's frame, a goro::timer), so adding a timer allocates only when
+// the heap's vector grows. Expired timers fire under the heap lock: remove() returning means the
+// node's callback has either run to completion or will never run, so its owner may free it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+namespace goro::detail {
+
+struct timer_node {
+  static constexpr std::size_t not_queued = std::numeric_limits<std::size_t>::max();
+  std::int64_t when_ns = 0;                 // CLOCK_MONOTONIC deadline
+  // Runs under the heap lock and must not block. Returns the deadline at which to fire again
+  // (periodic timers), or timer_heap::none.
+  std::int64_t (*fire)(timer_node*) = nullptr;
+  std::size_t index = not_queued;           // position in the heap
+};
+
+class timer_heap {
+ public:
+  static constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+
+  /// Queues `n`; returns true if it became the earliest deadline.
+  bool add(timer_node* n);
+  /// Dequeues `n`; true if it was still pending (its callback will not run).
+  bool remove(timer_node* n) noexcept;
+  /// Fires every timer due at `now_ns`; returns how many fired.
+  std::size_t run_expired(std::int64_t now_ns) noexcept;
+  /// Earliest deadline, or `none`. Lock-free.
+  std::int64_t next_deadline() const noexcept { return next_.load(std::memory_order_seq_cst); }
+  std::size_t size() const noexcept;
+
+ private:
+  void up(std::size_t i) noexcept;
+  void down(std::size_t i) noexcept;
+  void place(std::size_t i, timer_node* n) noexcept {
+    heap_[i] = n;
+    n->index = i;
+  }
+  void erase_at(std::size_t i) noexcept;
+  void publish() noexcept {
+    next_.store(heap_.empty() ? none : heap_[0]->when_ns, std::memory_order_seq_cst);
+  }
+
+  mutable std::mutex mu_;
+  std::vector<timer_node*> heap_;
+  std::atomic<std::int64_t> next_{none};
+};
+
+}  // namespace goro::detail
