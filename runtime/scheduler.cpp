@@ -59,6 +59,7 @@ void init_thread_context(fiber& ctx) noexcept {
 
 scheduler::scheduler(const options& opts)
     : opts_(opts), default_pool_(page_round(opts.stack_size)) {
+  install_overflow_handler();
   workers_.reserve(opts.workers);
   for (std::size_t i = 0; i < opts.workers; ++i)
     workers_.push_back(std::make_unique<worker>(this, i));
@@ -427,7 +428,7 @@ void scheduler::dispatch(worker* w, fiber* f) noexcept {
 void scheduler::run_worker(worker* w) {
   set_current_worker(w);
   init_thread_context(w->sched_ctx);
-  void* altstack = prepare_overflow_handling();
+  void* altstack = prepare_signal_stack();
   w->current = &w->sched_ctx;
   while (fiber* f = find_runnable(w)) {
     if (w->spinning) reset_spinning(w);

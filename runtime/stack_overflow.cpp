@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "worker.hpp"
 
@@ -26,7 +27,7 @@ std::atomic<int> g_registry_high{0};  // entries [0, high) may be in use
 std::mutex g_registry_mu;             // serialises registration (not used by the handler)
 
 struct sigaction g_old_segv, g_old_bus;
-std::once_flag g_install_once;
+std::mutex g_install_mu;
 
 void write_str(const char* s) noexcept {
   std::size_t n = std::strlen(s);
@@ -123,16 +124,23 @@ void unregister_stack_slab(int index) noexcept {
   g_registry[index].base.store(0, std::memory_order_release);
 }
 
-void* prepare_overflow_handling() noexcept {
-  std::call_once(g_install_once, [] {
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_fault;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &g_old_segv);
-    sigaction(SIGBUS, &sa, &g_old_bus);
-  });
+void install_overflow_handler() noexcept {
+  std::lock_guard lk(g_install_mu);
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  for (auto [sig, old] : {std::pair{SIGSEGV, &g_old_segv}, std::pair{SIGBUS, &g_old_bus}}) {
+    struct sigaction cur;
+    if (sigaction(sig, nullptr, &cur) != 0) continue;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fault) continue;  // ours already
+    *old = cur;  // someone (a test framework, a sanitizer) installed theirs since: chain to it
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+void* prepare_signal_stack() noexcept {
   stack_t cur;
   if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) return nullptr;  // has one
   void* mem = std::malloc(altstack_size);

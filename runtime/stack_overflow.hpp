@@ -14,9 +14,12 @@ namespace goro::detail {
 int register_stack_slab(char* base, std::size_t bytes, std::size_t slot, std::size_t guard) noexcept;
 void unregister_stack_slab(int index) noexcept;
 
-/// Installs the SIGSEGV/SIGBUS handler once per process and an alternate signal stack for the
-/// calling thread (each worker calls it at start). Returns a token for release_signal_stack.
-void* prepare_overflow_handling() noexcept;
+/// Installs the SIGSEGV/SIGBUS handler unless it is already in place (each runtime calls it: a
+/// handler installed by someone else since is chained to, not lost).
+void install_overflow_handler() noexcept;
+/// Gives the calling thread an alternate signal stack (each worker calls it at start), so the
+/// handler can run after an overflow. Returns a token for release_signal_stack.
+void* prepare_signal_stack() noexcept;
 void release_signal_stack(void* token) noexcept;
 
 /// Aborts with a message naming the fiber if its canary was overwritten.

@@ -1,6 +1,421 @@
+// The runtime core: spawning, scheduling, yielding, sleeping, block_on, teardown, options.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
+
 #include "goro/goro.hpp"
-TEST_CASE("runtime: block_on returns", "[runtime]") {
+#include "test_util.hpp"
+
+using goro::detail::waiter;
+using goro::test::latch;
+using goro::test::scaled;
+using namespace std::chrono_literals;
+
+TEST_CASE("runtime: block_on returns values, references and void, and rethrows", "[runtime]") {
   goro::runtime rt({.workers = 2});
   CHECK(rt.block_on([] { return 42; }) == 42);
+  CHECK(rt.block_on([] { return std::string("fiber"); }) == "fiber");
+  int x = 1;
+  int& r = rt.block_on([&]() -> int& { return x; });
+  CHECK(&r == &x);
+  bool ran = false;
+  rt.block_on([&] { ran = goro::in_fiber(); });
+  CHECK(ran);
+  CHECK_THROWS_WITH(rt.block_on([]() -> int { throw std::runtime_error("boom"); }), "boom");
+  auto move_only = rt.block_on([] { return std::make_unique<int>(7); });
+  CHECK(*move_only == 7);
+  CHECK_FALSE(goro::in_fiber());
 }
+
+TEST_CASE("runtime: spawning from fibers and from plain threads", "[runtime]") {
+  goro::runtime rt({.workers = 2});
+  const std::size_t n = scaled(10000, 100);
+  std::atomic<std::size_t> ran{0};
+  latch all(3 * n);
+  auto body = [&] {
+    CHECK(goro::in_fiber());
+    ran.fetch_add(1);
+    all.count_down();
+  };
+  std::thread t([&] {
+    for (std::size_t i = 0; i < n; ++i) rt.go(body);
+  });
+  rt.go([&] {
+    for (std::size_t i = 0; i < n; ++i) rt.go(body);
+    for (std::size_t i = 0; i < n; ++i) goro::go(body);  // same runtime from inside a fiber
+  });
+  t.join();
+  all.wait();
+  CHECK(ran.load() == 3 * n);
+}
+
+TEST_CASE("runtime: go passes decay-copied arguments", "[runtime]") {
+  goro::runtime rt({.workers = 1});
+  std::atomic<int> sum{0};
+  latch done(2);
+  std::string s = "abc";
+  rt.go([&](std::string str, int k) { sum += static_cast<int>(str.size()) * k; done.count_down(); }, s, 10);
+  auto p = std::make_unique<int>(5);
+  rt.go([&](std::unique_ptr<int> q) { sum += *q; done.count_down(); }, std::move(p));
+  done.wait();
+  CHECK(sum.load() == 35);
+  CHECK(s == "abc");
+}
+
+TEST_CASE("runtime: 1,000,000 fibers spawned and completed", "[runtime][scale]") {
+  goro::runtime rt;
+  const std::size_t n = scaled(1'000'000, 20'000);
+  std::atomic<std::size_t> ran{0};
+  latch all(n);
+  rt.go([&] {
+    for (std::size_t i = 0; i < n; ++i)
+      goro::go([&] {
+        ran.fetch_add(1, std::memory_order_relaxed);
+        all.count_down();
+      });
+  });
+  all.wait();
+  CHECK(ran.load() == n);
+}
+
+TEST_CASE("runtime: 1,000,000 fibers parked at once, then released", "[runtime][scale]") {
+  goro::runtime rt;
+  const std::size_t n = scaled(1'000'000, 20'000);
+  std::vector<std::atomic<waiter*>> parked(n);
+  std::atomic<std::size_t> resumed{0};
+  latch all_parked(n), all_done(n);
+  for (std::size_t i = 0; i < n; ++i)
+    rt.go([&, i] {
+      waiter w;
+      parked[i].store(&w, std::memory_order_release);
+      all_parked.count_down();
+      w.park();
+      resumed.fetch_add(1, std::memory_order_relaxed);
+      all_done.count_down();
+    });
+  all_parked.wait();
+  CHECK(resumed.load() == 0);  // nobody can run past park before being released
+  for (auto& p : parked) p.load(std::memory_order_acquire)->unpark();
+  all_done.wait();
+  CHECK(resumed.load() == n);
+}
+
+TEST_CASE("runtime: work spawned from one fiber spreads over every worker", "[runtime]") {
+  goro::runtime rt({.workers = 2});
+  const std::size_t n = 400;
+  latch all(n);
+  std::vector<std::uint64_t> before = rt.dispatch_counts();
+  rt.go([&] {
+    for (std::size_t i = 0; i < n; ++i)
+      goro::go([&] {
+        auto until = std::chrono::steady_clock::now() + 200us;  // CPU work, no blocking
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        all.count_down();
+      });
+  });
+  all.wait();
+  std::vector<std::uint64_t> after = rt.dispatch_counts();
+  REQUIRE(after.size() == 2);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    INFO("worker " << i << " dispatched " << after[i] - before[i] << " of " << n);
+    CHECK(after[i] - before[i] >= n / 8);
+  }
+}
+
+TEST_CASE("runtime: yield round-robins fibers on one worker", "[runtime]") {
+  goro::runtime rt({.workers = 1});
+  constexpr int fibers = 4, iterations = 1000;
+  std::array<std::atomic<int>, fibers> count{};
+  std::atomic<int> max_spread{0};
+  latch done(fibers);
+  rt.block_on([&] {
+    for (int f = 0; f < fibers; ++f)
+      goro::go([&, f] {
+        for (int i = 0; i < iterations; ++i) {
+          count[f].fetch_add(1);
+          int lo = count[0], hi = count[0];
+          for (auto& c : count) lo = std::min(lo, c.load()), hi = std::max(hi, c.load());
+          if (hi - lo > max_spread) max_spread = hi - lo;
+          goro::yield();
+        }
+        done.count_down();
+      });
+  });
+  done.wait();
+  CHECK(max_spread.load() <= 2);
+  for (auto& c : count) CHECK(c.load() == iterations);
+}
+
+TEST_CASE("runtime: a pair of fibers waking each other cannot starve a third", "[runtime]") {
+  // On one worker, A and B hand a token back and forth through runnext forever; C must run.
+  goro::runtime rt({.workers = 1});
+  std::atomic<bool> stop{false}, c_ran{false};
+  latch pair_done(2);
+  // A and B each loop { wake the other; park } through a shared slot.
+  struct ball {
+    std::atomic<waiter*> parked{nullptr};
+  } b;
+  std::atomic<long> passes{0};
+  auto pass = [&] {
+    while (!stop.load()) {
+      waiter w;
+      waiter* other = b.parked.exchange(&w);
+      if (other) other->unpark();
+      passes.fetch_add(1);
+      w.park();
+    }
+    waiter* other = b.parked.exchange(nullptr);
+    if (other) other->unpark();
+    pair_done.count_down();
+  };
+  rt.go(pass);
+  rt.go(pass);
+  rt.go([&] {
+    while (passes.load() < 1000) goro::yield();  // the pair is in full swing
+    c_ran = true;
+    stop = true;
+  });
+  pair_done.wait();
+  CHECK(c_ran.load());
+}
+
+TEST_CASE("runtime: sleep_for parks for at least the duration, with bounded lateness", "[runtime][time]") {
+  goro::runtime rt({.workers = 2});
+  constexpr int n = 200;
+  std::vector<double> late_ms(n);
+  latch done(n);
+  for (int i = 0; i < n; ++i)
+    rt.go([&, i] {
+      auto d = std::chrono::milliseconds(5 + i % 10);
+      auto t0 = std::chrono::steady_clock::now();
+      goro::sleep_for(d);
+      auto slept = std::chrono::steady_clock::now() - t0;
+      CHECK(slept >= d);
+      late_ms[i] = std::chrono::duration<double, std::milli>(slept - d).count();
+      done.count_down();
+    });
+  done.wait();
+  std::sort(late_ms.begin(), late_ms.end());
+  INFO("median lateness " << late_ms[n / 2] << " ms, max " << late_ms.back() << " ms");
+  CHECK(late_ms[n / 2] < 5.0);  // loose: machines are shared and noisy
+  CHECK(late_ms.back() < 200.0);
+  // And on a plain thread.
+  auto t0 = std::chrono::steady_clock::now();
+  goro::sleep_for(3ms);
+  CHECK(std::chrono::steady_clock::now() - t0 >= 3ms);
+}
+
+TEST_CASE("runtime: an idle runtime burns no CPU", "[runtime]") {
+  goro::runtime rt({.workers = 2});
+  rt.block_on([] {});  // started and then idle
+  std::this_thread::sleep_for(50ms);  // let the workers settle into parking
+  auto cpu = [] {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+  };
+  double c0 = cpu();
+  std::this_thread::sleep_for(1s);
+  double used_ms = cpu() - c0;
+  INFO("CPU used by an idle runtime over 1 s: " << used_ms << " ms");
+  CHECK(used_ms < 20.0);
+}
+
+namespace {
+struct counted {
+  std::atomic<int>* n;
+  ~counted() { n->fetch_add(1); }
+};
+}  // namespace
+
+TEST_CASE("runtime: destructor returns with fibers parked forever, unwinding them", "[runtime]") {
+  std::atomic<int> destroyed{0};
+  const int n = 1000;
+  {
+    goro::runtime rt({.workers = 2});
+    latch parked(n);
+    for (int i = 0; i < n; ++i)
+      rt.go([&] {
+        counted c{&destroyed};
+        waiter w;  // nobody will ever unpark it
+        parked.count_down();
+        w.park();
+        FAIL("a fiber parked forever resumed normally");
+      });
+    for (int i = 0; i < n; ++i)
+      rt.go([&] {
+        counted c{&destroyed};
+        goro::sleep_for(1h);
+      });
+    parked.wait();
+    // Give the sleepers a moment to reach their sleep; those that do not are simply never started.
+    rt.block_on([] { goro::sleep_for(20ms); });
+  }
+  CHECK(destroyed.load() == 2 * n);
+}
+
+TEST_CASE("runtime: several runtimes side by side, waking each other's fibers", "[runtime]") {
+  goro::runtime a({.workers = 1}), b({.workers = 2});
+  const int rounds = static_cast<int>(scaled(5000, 200));
+  std::atomic<waiter*> slot{nullptr};
+  std::atomic<int> got{0};
+  latch done(2);
+  a.go([&] {
+    for (int i = 0; i < rounds; ++i) {
+      waiter w;
+      slot.store(&w);
+      w.park();
+      got.fetch_add(1);
+    }
+    done.count_down();
+  });
+  b.go([&] {
+    for (int i = 0; i < rounds; ++i) {
+      waiter* w;
+      while (!(w = slot.exchange(nullptr))) goro::yield();
+      w->unpark();
+    }
+    done.count_down();
+  });
+  done.wait();
+  CHECK(got.load() == rounds);
+  for (int i = 0; i < 3; ++i) {  // runtimes can be created and destroyed repeatedly
+    goro::runtime r({.workers = 2});
+    CHECK(r.block_on([] { return 1; }) == 1);
+  }
+}
+
+TEST_CASE("runtime: invalid options are rejected with a clear exception", "[runtime]") {
+  CHECK_THROWS_WITH(goro::runtime({.workers = 100000}), Catch::Contains("workers"));
+  CHECK_THROWS_AS(goro::runtime({.stack_size = 100}), std::invalid_argument);
+  CHECK_THROWS_WITH(goro::runtime({.stack_size = 100}), Catch::Contains("stack size"));
+  CHECK_THROWS_WITH(goro::runtime({.stack_size = std::size_t{1} << 40}), Catch::Contains("stack size"));
+  goro::runtime rt({.workers = 1});
+  CHECK_THROWS_WITH(rt.go(goro::spawn_options{.stack_size = 1}, [] {}), Catch::Contains("stack size"));
+  const char* old = std::getenv("GORO_MAXPROCS");
+  std::string saved = old ? old : "";
+  for (const char* bad : {"abc", "0", "-3", "4x", "999999"}) {
+    setenv("GORO_MAXPROCS", bad, 1);
+    CHECK_THROWS_WITH(goro::runtime(), Catch::Contains("GORO_MAXPROCS"));
+  }
+  setenv("GORO_MAXPROCS", "3", 1);
+  CHECK(goro::runtime().workers() == 3);
+  if (old) setenv("GORO_MAXPROCS", saved.c_str(), 1); else unsetenv("GORO_MAXPROCS");
+}
+
+TEST_CASE("runtime: per-spawn stack size", "[runtime]") {
+  goro::runtime rt({.workers = 1, .stack_size = 32 * 1024});
+  CHECK(rt.stack_size() == 32 * 1024);
+  std::atomic<long> sum{0};
+  latch done(1);
+  rt.go(goro::spawn_options{.stack_size = 2 << 20}, [&] {
+    volatile char big[1 << 20];  // would overflow the 32 KiB default
+    for (std::size_t i = 0; i < sizeof big; i += 4096) big[i] = 1;
+    long s = 0;
+    for (std::size_t i = 0; i < sizeof big; i += 4096) s += big[i];
+    sum = s;
+    done.count_down();
+  });
+  done.wait();
+  CHECK(sum.load() == (1 << 20) / 4096);
+}
+
+TEST_CASE("runtime: goro::go outside a fiber uses the default runtime; goro::run", "[runtime]") {
+  latch done(1);
+  std::atomic<bool> in{false};
+  goro::go([&] {
+    in = goro::in_fiber();
+    done.count_down();
+  });
+  done.wait();
+  CHECK(in.load());
+  CHECK(goro::run([] { return 7; }, {.workers = 2}) == 7);
+  CHECK(goro::run([] {}) == 0);
+}
+
+TEST_CASE("runtime: uncaught exceptions go to the handler", "[runtime]") {
+  std::atomic<int> handled{0};
+  std::string msg;
+  latch done(1);
+  goro::runtime rt({.workers = 1, .on_uncaught = [&](std::exception_ptr e) {
+                      try {
+                        std::rethrow_exception(e);
+                      } catch (const std::exception& ex) {
+                        msg = ex.what();
+                      }
+                      handled++;
+                      done.count_down();
+                    }});
+  rt.go([] { throw std::runtime_error("escaped"); });
+  done.wait();
+  CHECK(handled.load() == 1);
+  CHECK(msg == "escaped");
+}
+
+namespace {
+// Runs `body` in a forked child; returns its stderr and whether it died of SIGABRT.
+std::pair<std::string, bool> run_child(void (*body)()) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    signal(SIGABRT, SIG_DFL);  // not the test framework's handler: just die
+    dup2(fds[1], 2);
+    close(fds[0]);
+    body();
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {out, WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT};
+}
+
+int recurse(int depth) {
+  volatile char pad[512];
+  pad[0] = static_cast<char>(depth);
+  return depth > 1'000'000 ? pad[0] : recurse(depth + 1) + pad[0];
+}
+}  // namespace
+
+TEST_CASE("runtime: an uncaught exception ends the process naming what()", "[runtime][death]") {
+  auto [err, aborted] = run_child([] {
+    goro::runtime rt({.workers = 1});
+    rt.go([] { throw std::runtime_error("database connection timeout"); });
+    rt.block_on([] { goro::sleep_for(std::chrono::seconds(5)); });
+  });
+  CHECK(aborted);
+  CHECK_THAT(err, Catch::Contains("uncaught exception in fiber") &&
+                      Catch::Contains("database connection timeout"));
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST_CASE("runtime: stack overflow is reported with the fiber's identity", "[runtime][death]") {
+  auto [err, aborted] = run_child([] {
+    goro::runtime rt({.workers = 1});
+    rt.block_on([] { return recurse(0); });
+  });
+  CHECK(aborted);
+  CHECK_THAT(err, Catch::Contains("stack overflow in fiber"));
+}
+#endif
