@@ -32,3 +32,18 @@ scheduler* current_scheduler() noexcept {
 }
 
 }  // namespace goro::detail
+
+namespace goro::detail {
+
+// A fast per-thread random number (select's poll order). The TLS access happens inside one
+// call, with no switch in between, so migration cannot make it read another thread's state.
+__attribute__((noinline)) std::uint32_t fast_random() noexcept {
+  thread_local std::uint64_t state = 0;
+  if (state == 0) state = reinterpret_cast<std::uintptr_t>(&state) * 0x9e3779b97f4a7c15ull | 1;
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return static_cast<std::uint32_t>(state >> 32);
+}
+
+}  // namespace goro::detail

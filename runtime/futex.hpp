@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "goro/detail/spinlock.hpp"  // cpu_relax
+
 namespace goro::detail {
 
 /// Sleeps while *word == expected, until woken or until the absolute CLOCK_MONOTONIC time
@@ -38,14 +40,6 @@ inline std::int64_t monotonic_ns() noexcept {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
 }
 
 }  // namespace goro::detail

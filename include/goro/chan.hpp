@@ -1,0 +1,194 @@
+// goro::chan<T>: Go's channels. A cheap copyable handle; copies refer to the same channel.
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "goro/channel_closed.hpp"
+#include "goro/detail/chan_core.hpp"
+
+namespace goro {
+
+/// Result of try_recv(): behaves like std::optional<T> (engaged when a value was received);
+/// closed() tells "closed and drained" from "nothing available yet" (empty()).
+template <class T>
+class recv_result : public std::optional<T> {
+ public:
+  recv_result() = default;
+  recv_result(std::optional<T>&& v, detail::recv_status s) : std::optional<T>(std::move(v)), status_(s) {}
+  /// True when the channel is closed and drained (no value).
+  bool closed() const noexcept { return status_ == detail::recv_status::closed; }
+  /// True when nothing was available but the channel is open (or nil).
+  bool empty() const noexcept { return status_ == detail::recv_status::empty; }
+
+ private:
+  detail::recv_status status_ = detail::recv_status::empty;
+};
+
+template <class T>
+class chan;
+
+/// `chan T`: a channel of T. Default-constructed: the nil channel (blocks forever, never ready
+/// in select). Make one with goro::make_chan<T>(capacity).
+template <class T>
+class chan {
+  static_assert(std::is_move_constructible_v<T>, "goro::chan<T> needs a move-constructible T");
+  static_assert(!std::is_reference_v<T> && !std::is_void_v<T>, "goro::chan<T> needs an object type");
+
+ public:
+  using value_type = T;
+
+  chan() noexcept = default;
+  chan(const chan& o) noexcept : c_(o.c_) {
+    if (c_) c_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  chan(chan&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  chan& operator=(chan o) noexcept {
+    std::swap(c_, o.c_);
+    return *this;
+  }
+  ~chan() {
+    if (c_) detail::chan_release(c_);
+  }
+
+  /// `ch <- v`: blocks until a receiver takes v (unbuffered) or there is room in the buffer.
+  /// Throws channel_closed if the channel is or becomes closed. On the nil channel: blocks forever.
+  void send(T&& v) { send_ptr(&v); }
+  void send(const T& v) requires std::is_copy_constructible_v<T> {
+    T copy(v);
+    send_ptr(&copy);
+  }
+  /// Non-blocking send: true if delivered; on false `v` is left unchanged. Throws channel_closed
+  /// on a closed channel (like a chosen send case in Go).
+  bool try_send(T&& v) { return c_ && detail::chan_try_send(c_, &v); }
+  bool try_send(const T& v) requires std::is_copy_constructible_v<T> {
+    if (!c_) return false;
+    T copy(v);
+    return detail::chan_try_send(c_, &copy);
+  }
+
+  /// `v, ok := <-ch`: blocks until a value arrives; std::nullopt when closed and drained.
+  std::optional<T> recv() {
+    std::optional<T> out;
+    if (!c_) detail::block_forever();
+    detail::chan_recv(c_, &out);
+    return out;
+  }
+  /// Non-blocking receive; see recv_result for telling "empty" from "closed".
+  recv_result<T> try_recv() {
+    std::optional<T> out;
+    if (!c_) return {std::move(out), detail::recv_status::empty};
+    detail::recv_status s = detail::chan_try_recv(c_, &out);
+    return {std::move(out), s};
+  }
+
+  /// `close(ch)`: receivers drain the buffer, then get nullopt; senders throw. Throws
+  /// channel_closed if already closed, std::logic_error on the nil channel.
+  void close() {
+    if (!c_) throw std::logic_error("goro: close of nil channel");
+    detail::chan_close(c_);
+  }
+
+  /// `len(ch)`: buffered values. `cap(ch)`: buffer capacity. Both 0 for the nil channel.
+  std::size_t len() const noexcept { return c_ ? detail::chan_len(c_) : 0; }
+  std::size_t cap() const noexcept { return c_ ? c_->cap : 0; }
+
+  /// True unless nil.
+  explicit operator bool() const noexcept { return c_ != nullptr; }
+  /// Identity: the same channel.
+  friend bool operator==(const chan& a, const chan& b) noexcept { return a.c_ == b.c_; }
+
+  /// `for v := range ch`.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = T*;
+    using reference = T&;
+    iterator() = default;
+    explicit iterator(chan* ch) : ch_(ch) { ++*this; }
+    T& operator*() { return *cur_; }
+    T* operator->() { return &*cur_; }
+    iterator& operator++() {
+      cur_ = ch_->recv();
+      if (!cur_) ch_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.ch_ == b.ch_; }
+
+   private:
+    chan* ch_ = nullptr;
+    std::optional<T> cur_;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() noexcept { return iterator(); }
+
+  /// The channel's core (for select); nullptr when nil.
+  detail::chan_core* core() const noexcept { return c_; }
+
+  template <class U>
+  friend chan<U> make_chan(std::size_t);
+
+ private:
+  explicit chan(detail::chan_core* c) noexcept : c_(c) {}
+  void send_ptr(T* v) {
+    if (!c_) detail::block_forever();
+    detail::chan_send(c_, v);
+  }
+  detail::chan_core* c_ = nullptr;
+};
+
+/// `make(chan T, capacity)`; capacity 0 (the default) makes an unbuffered channel.
+template <class T>
+chan<T> make_chan(std::size_t capacity = 0) {
+  return chan<T>(detail::chan_make(&detail::elem_ops_for<T>, alignof(T), capacity));
+}
+
+/// `chan<- T`: the send-only view of a channel.
+template <class T>
+class send_chan {
+ public:
+  send_chan() noexcept = default;
+  send_chan(chan<T> ch) noexcept : ch_(std::move(ch)) {}  // NOLINT: implicit, like Go
+  void send(T&& v) { ch_.send(std::move(v)); }
+  void send(const T& v) requires std::is_copy_constructible_v<T> { ch_.send(v); }
+  bool try_send(T&& v) { return ch_.try_send(std::move(v)); }
+  bool try_send(const T& v) requires std::is_copy_constructible_v<T> { return ch_.try_send(v); }
+  void close() { ch_.close(); }
+  std::size_t len() const noexcept { return ch_.len(); }
+  std::size_t cap() const noexcept { return ch_.cap(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
+  friend bool operator==(const send_chan& a, const send_chan& b) noexcept { return a.ch_ == b.ch_; }
+  detail::chan_core* core() const noexcept { return ch_.core(); }
+
+ private:
+  chan<T> ch_;
+};
+
+/// `<-chan T`: the receive-only view of a channel.
+template <class T>
+class recv_chan {
+ public:
+  recv_chan() noexcept = default;
+  recv_chan(chan<T> ch) noexcept : ch_(std::move(ch)) {}  // NOLINT: implicit, like Go
+  std::optional<T> recv() { return ch_.recv(); }
+  recv_result<T> try_recv() { return ch_.try_recv(); }
+  std::size_t len() const noexcept { return ch_.len(); }
+  std::size_t cap() const noexcept { return ch_.cap(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
+  friend bool operator==(const recv_chan& a, const recv_chan& b) noexcept { return a.ch_ == b.ch_; }
+  typename chan<T>::iterator begin() { return ch_.begin(); }
+  typename chan<T>::iterator end() noexcept { return ch_.end(); }
+  detail::chan_core* core() const noexcept { return ch_.core(); }
+
+ private:
+  chan<T> ch_;
+};
+
+}  // namespace goro

@@ -1,0 +1,263 @@
+// goro::select: Go's select statement.
+//
+//   std::size_t i = goro::select(
+//       goro::case_recv(ch1, [](std::optional<int> v) { ... }),   // v == nullopt: ch1 closed
+//       goro::case_send(ch2, 42, [] { ... }),
+//       goro::case_default([] { ... }));                          // optional, at most one
+//
+// Returns the index of the case that ran. Ready cases are chosen uniformly at random; nil
+// channels are never ready; a chosen send on a closed channel throws channel_closed;
+// select() with no cases blocks forever. select_list is the runtime-sized form (reflect.Select).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "goro/chan.hpp"
+#include "goro/detail/chan_core.hpp"
+
+namespace goro {
+
+namespace detail {
+struct no_handler {};
+
+template <class T, class F>
+struct recv_case {
+  using value_type = T;
+  chan_core* c;
+  F f;
+};
+template <class T, class F>
+struct send_case {
+  using value_type = T;
+  chan_core* c;
+  T value;
+  F f;
+};
+template <class F>
+struct default_case {
+  F f;
+};
+
+template <class C>
+struct case_traits;
+template <class T, class F>
+struct case_traits<recv_case<T, F>> {
+  static constexpr bool is_default = false;
+  using storage = std::optional<T>;  // where a received value lands
+  static select_case describe(recv_case<T, F>& rc, storage& s) {
+    return {rc.c, &s, select_case::kind::recv, false};
+  }
+  static void run(recv_case<T, F>& rc, storage& s) {
+    if constexpr (std::is_invocable_v<F&, std::optional<T>>) rc.f(std::move(s));
+    else if constexpr (std::is_invocable_v<F&>) rc.f();
+    else static_assert(std::is_same_v<F, no_handler>,
+                       "case_recv handler must take std::optional<T> or nothing");
+  }
+};
+template <class T, class F>
+struct case_traits<send_case<T, F>> {
+  static constexpr bool is_default = false;
+  struct storage {};
+  static select_case describe(send_case<T, F>& sc, storage&) {
+    return {sc.c, &sc.value, select_case::kind::send, false};
+  }
+  static void run(send_case<T, F>& sc, storage&) {
+    if constexpr (std::is_invocable_v<F&>) sc.f();
+    else static_assert(std::is_same_v<F, no_handler>, "case_send handler must take nothing");
+  }
+};
+template <class F>
+struct case_traits<default_case<F>> {
+  static constexpr bool is_default = true;
+  struct storage {};
+  static select_case describe(default_case<F>&, storage&) {
+    return {nullptr, nullptr, select_case::kind::fallback, false};
+  }
+  static void run(default_case<F>& dc, storage&) {
+    if constexpr (std::is_invocable_v<F&>) dc.f();
+    else static_assert(std::is_same_v<F, no_handler>, "case_default handler must take nothing");
+  }
+};
+
+template <class Ch>
+using chan_value_t = typename std::remove_cvref_t<decltype(*std::declval<Ch>().recv())>;
+}  // namespace detail
+
+/// `case v, ok := <-ch:` — `handler(std::optional<T>)` (nullopt: closed) or `handler()`.
+template <class T, class F = detail::no_handler>
+auto case_recv(const chan<T>& ch, F f = {}) {
+  return detail::recv_case<T, F>{ch.core(), std::move(f)};
+}
+template <class T, class F = detail::no_handler>
+auto case_recv(const recv_chan<T>& ch, F f = {}) {
+  return detail::recv_case<T, F>{ch.core(), std::move(f)};
+}
+
+/// `case ch <- v:` — the value is moved into the case now and sent only if the case is chosen.
+template <class T, class V, class F = detail::no_handler>
+  requires std::is_constructible_v<T, V&&>
+auto case_send(const chan<T>& ch, V&& v, F f = {}) {
+  return detail::send_case<T, F>{ch.core(), T(std::forward<V>(v)), std::move(f)};
+}
+template <class T, class V, class F = detail::no_handler>
+  requires std::is_constructible_v<T, V&&>
+auto case_send(const send_chan<T>& ch, V&& v, F f = {}) {
+  return detail::send_case<T, F>{ch.core(), T(std::forward<V>(v)), std::move(f)};
+}
+
+/// `default:` — runs when no other case is ready.
+template <class F = detail::no_handler>
+auto case_default(F f = {}) {
+  return detail::default_case<F>{std::move(f)};
+}
+
+namespace detail {
+template <class... Cases, std::size_t... I>
+std::size_t select_static(std::index_sequence<I...>, Cases&... cases) {
+  std::tuple<typename case_traits<Cases>::storage...> store;
+  select_case descs[sizeof...(Cases)] = {case_traits<Cases>::describe(cases, std::get<I>(store))...};
+  const std::size_t chosen = select_impl(descs, sizeof...(Cases));
+  // Run the chosen handler through a table indexed at run time (no fold over the cases: a
+  // short-circuiting fold here was once miscompiled by g++ 12 at -O2).
+  using runner = void (*)(void* case_ptr, void* store_ptr);
+  void* case_ptrs[] = {static_cast<void*>(&cases)...};
+  void* store_ptrs[] = {static_cast<void*>(&std::get<I>(store))...};
+  static constexpr runner runners[] = {[](void* c, void* s) {
+    case_traits<Cases>::run(*static_cast<Cases*>(c),
+                            *static_cast<typename case_traits<Cases>::storage*>(s));
+  }...};
+  runners[chosen](case_ptrs[chosen], store_ptrs[chosen]);
+  return chosen;
+}
+}  // namespace detail
+
+/// Go's select over the given cases; see the top of this header.
+template <class... Cases>
+std::size_t select(Cases&&... cases) {
+  static_assert(((detail::case_traits<std::remove_cvref_t<Cases>>::is_default ? 1 : 0) + ... + 0) <= 1,
+                "goro::select accepts at most one case_default");
+  if constexpr (sizeof...(Cases) == 0) {
+    detail::block_forever();
+  } else {
+    return detail::select_static(std::index_sequence_for<Cases...>{}, cases...);
+  }
+}
+
+/// A select over a list of cases built at run time (Go's reflect.Select), e.g. fan-in over N
+/// channels. Handlers are optional; wait() returns the index of the case that ran.
+class select_list {
+ public:
+  /// Adds `case v, ok := <-ch`; returns the case's index.
+  template <class T, class F = detail::no_handler>
+  std::size_t recv(const recv_chan<T>& ch, F f = {}) {
+    auto e = std::make_unique<recv_entry<T, F>>(std::move(f));
+    e->desc = {ch.core(), &e->value, detail::select_case::kind::recv, false};
+    return add(std::move(e));
+  }
+  template <class T, class F = detail::no_handler>
+  std::size_t recv(const chan<T>& ch, F f = {}) {
+    return recv(recv_chan<T>(ch), std::move(f));
+  }
+  /// Adds `case ch <- v`; returns the case's index.
+  template <class T, class V, class F = detail::no_handler>
+  std::size_t send(const send_chan<T>& ch, V&& v, F f = {}) {
+    auto e = std::make_unique<send_entry<T, F>>(T(std::forward<V>(v)), std::move(f));
+    e->desc = {ch.core(), &e->value, detail::select_case::kind::send, false};
+    return add(std::move(e));
+  }
+  template <class T, class V, class F = detail::no_handler>
+  std::size_t send(const chan<T>& ch, V&& v, F f = {}) {
+    return send(send_chan<T>(ch), std::forward<V>(v), std::move(f));
+  }
+  /// Adds the `default` case (at most one; throws std::logic_error on a second).
+  template <class F = detail::no_handler>
+  std::size_t add_default(F f = {}) {
+    for (auto& e : entries_)
+      if (e->desc.k == detail::select_case::kind::fallback)
+        throw std::logic_error("goro: select_list already has a default case");
+    auto e = std::make_unique<default_entry<F>>(std::move(f));
+    e->desc = {nullptr, nullptr, detail::select_case::kind::fallback, false};
+    return add(std::move(e));
+  }
+
+  /// Runs the select; returns the chosen index after running its handler.
+  std::size_t wait() {
+    descs_.clear();
+    for (auto& e : entries_) {
+      e->reset();
+      descs_.push_back(e->desc);
+    }
+    if (descs_.empty()) detail::block_forever();
+    std::size_t chosen = detail::select_impl(descs_.data(), descs_.size());
+    entries_[chosen]->run();
+    return chosen;
+  }
+
+  /// After wait() chose receive case i: the value it received (nullopt: closed). Moves it out.
+  template <class T>
+  std::optional<T> take(std::size_t i) {
+    auto* e = dynamic_cast<value_holder<T>*>(entries_.at(i).get());
+    if (!e) throw std::logic_error("goro: select_list::take: case is not a receive of this type");
+    return std::move(e->value);
+  }
+
+  std::size_t size() const noexcept { return entries_.size(); }
+  void clear() noexcept { entries_.clear(); }
+
+ private:
+  struct entry {
+    virtual ~entry() = default;
+    virtual void reset() {}
+    virtual void run() = 0;
+    detail::select_case desc;
+  };
+  template <class T>
+  struct value_holder : entry {
+    std::optional<T> value;
+  };
+  template <class T, class F>
+  struct recv_entry : value_holder<T> {
+    explicit recv_entry(F fn) : f(std::move(fn)) {}
+    void reset() override { this->value.reset(); }
+    void run() override {
+      if constexpr (std::is_invocable_v<F&, std::optional<T>>) f(std::move(this->value));
+      else if constexpr (std::is_invocable_v<F&>) f();
+    }
+    F f;
+  };
+  template <class T, class F>
+  struct send_entry : entry {
+    send_entry(T v, F fn) : value(std::move(v)), f(std::move(fn)) {}
+    void run() override {
+      if constexpr (std::is_invocable_v<F&>) f();
+    }
+    T value;
+    F f;
+  };
+  template <class F>
+  struct default_entry : entry {
+    explicit default_entry(F fn) : f(std::move(fn)) {}
+    void run() override {
+      if constexpr (std::is_invocable_v<F&>) f();
+    }
+    F f;
+  };
+  std::size_t add(std::unique_ptr<entry> e) {
+    entries_.push_back(std::move(e));
+    return entries_.size() - 1;
+  }
+  std::vector<std::unique_ptr<entry>> entries_;
+  std::vector<detail::select_case> descs_;
+};
+
+/// Runs a select_list (same as list.wait()).
+inline std::size_t select(select_list& list) { return list.wait(); }
+
+}  // namespace goro

@@ -1,0 +1,146 @@
+// select (Go's selectgo): lock every channel of the select in address order, poll the cases in
+// a random order and complete the first ready one; otherwise (no fallback case) enqueue one
+// chan_waiter per case, all sharing one waiter and one select_state, and park releasing every
+// lock after the switch. The first peer to win select_state::done completes its case; the
+// others skip our waiters. Once woken, relock and take the losing waiters off their queues.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "channel_ops.hpp"
+#include "goro/channel_closed.hpp"
+
+namespace goro::detail {
+
+std::uint32_t fast_random() noexcept;  // current.cpp
+
+namespace {
+
+// Small selects keep their scratch arrays on the stack.
+constexpr std::size_t inline_cases = 16;
+
+template <class T>
+class scratch {
+ public:
+  explicit scratch(std::size_t n) {
+    if (n > inline_cases) {
+      heap_ = std::make_unique<T[]>(n);
+      p_ = heap_.get();
+    }
+  }
+  T& operator[](std::size_t i) noexcept { return p_[i]; }
+  T* data() noexcept { return p_; }
+
+ private:
+  T local_[inline_cases];
+  std::unique_ptr<T[]> heap_;
+  T* p_ = local_;
+};
+
+struct lockset {
+  chan_core** chans;
+  std::size_t n;
+  void lock() noexcept {
+    for (std::size_t i = 0; i < n; ++i) chans[i]->lock.lock();
+  }
+  void unlock() noexcept {
+    for (std::size_t i = n; i-- > 0;) chans[i]->lock.unlock();
+  }
+  static void unlock_fn(void* p) noexcept { static_cast<lockset*>(p)->unlock(); }
+};
+
+}  // namespace
+
+std::size_t select_impl(select_case* cases, std::size_t n) {
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  std::size_t fallback = none;
+  scratch<std::uint32_t> order(n);  // poll order: the active cases, shuffled
+  scratch<chan_core*> chans(n);     // lock order: distinct channels by address
+  std::size_t active = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (cases[i].k == select_case::kind::fallback) {
+      fallback = i;
+      continue;
+    }
+    if (!cases[i].c) continue;  // nil channel: never ready
+    // Inside-out Fisher-Yates: every permutation equally likely.
+    std::size_t j = fast_random() % (active + 1);
+    order[active] = order[j];
+    order[j] = static_cast<std::uint32_t>(i);
+    chans[active] = cases[i].c;
+    ++active;
+  }
+  if (active == 0) {
+    if (fallback != none) return fallback;
+    block_forever();  // select {} or only nil channels
+  }
+  std::sort(chans.data(), chans.data() + active);
+  lockset locks{chans.data(),
+                static_cast<std::size_t>(std::unique(chans.data(), chans.data() + active) -
+                                         chans.data())};
+
+  locks.lock();
+  for (std::size_t k = 0; k < active; ++k) {
+    select_case& sc = cases[order[k]];
+    waiter* wake = nullptr;
+    if (sc.k == select_case::kind::send) {
+      if (sc.c->closed) {
+        locks.unlock();
+        throw channel_closed("goro: send on closed channel (in select)");
+      }
+      if (!try_send_locked(sc.c, sc.elem, &wake)) continue;
+    } else {
+      recv_status st = try_recv_locked(sc.c, sc.elem, &wake);
+      if (st == recv_status::empty) continue;
+      sc.ok = st == recv_status::ok;
+    }
+    locks.unlock();
+    if (wake) wake->unpark();
+    return order[k];
+  }
+  if (fallback != none) {
+    locks.unlock();
+    return fallback;
+  }
+
+  // Block on every channel at once.
+  waiter w;
+  select_state st;
+  scratch<chan_waiter> ws(n);
+  for (std::size_t k = 0; k < active; ++k) {
+    std::uint32_t i = order[k];
+    chan_waiter& cw = ws[i];
+    cw.w = &w;
+    cw.elem = cases[i].elem;
+    cw.sel = &st;
+    cw.case_index = i;
+    (cases[i].k == select_case::kind::send ? cases[i].c->sendq : cases[i].c->recvq).push_back(&cw);
+  }
+  auto dequeue_all = [&] {
+    locks.lock();
+    for (std::size_t k = 0; k < active; ++k) {
+      chan_waiter& cw = ws[order[k]];
+      if (cw.queued)
+        (cases[order[k]].k == select_case::kind::send ? cases[order[k]].c->sendq
+                                                      : cases[order[k]].c->recvq)
+            .remove(&cw);
+    }
+    locks.unlock();
+  };
+  try {
+    w.park_unlocking(lockset::unlock_fn, &locks);
+  } catch (...) {  // runtime teardown
+    dequeue_all();
+    throw;
+  }
+  dequeue_all();
+  const std::size_t won = st.winner;
+  if (cases[won].k == select_case::kind::send) {
+    if (!ws[won].success) throw channel_closed("goro: send on closed channel (in select)");
+  } else {
+    cases[won].ok = ws[won].success;
+  }
+  return won;
+}
+
+}  // namespace goro::detail
