@@ -7,6 +7,10 @@
 #ifndef GORO_TEST_SCALE
 #define GORO_TEST_SCALE 1
 #endif
+// TSan tracks each fiber like a thread and dies beyond 8128 of them alive at once.
+#ifndef GORO_TEST_MAX_LIVE
+#define GORO_TEST_MAX_LIVE 100000000
+#endif
 
 #include <atomic>
 
@@ -18,16 +22,19 @@ namespace goro::test {
 /// waits until count_down() was called `n` times.
 class latch {
  public:
-  explicit latch(std::size_t n) : left_(n) {}
+  explicit latch(std::size_t n) : left_(n), none_(n == 0) {}
   void count_down() {
     if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) w_.unpark();
   }
+  // Always parks (the last count_down's unpark is kept as a token): returning on seeing zero
+  // could free the latch while that count_down is still inside unpark().
   void wait() {
-    if (left_.load(std::memory_order_acquire) != 0) w_.park();
+    if (!none_) w_.park();
   }
 
  private:
   std::atomic<std::size_t> left_;
+  const bool none_;
   goro::detail::waiter w_;
 };
 
@@ -35,5 +42,10 @@ class latch {
 constexpr std::size_t scaled(std::size_t n, std::size_t floor = 1) {
   std::size_t s = n / GORO_TEST_SCALE;
   return s < floor ? floor : s;
+}
+/// scaled(), also capped for workloads that keep that many fibers alive at once.
+constexpr std::size_t scaled_live(std::size_t n, std::size_t floor = 1) {
+  std::size_t s = scaled(n, floor);
+  return s > GORO_TEST_MAX_LIVE ? GORO_TEST_MAX_LIVE : s;
 }
 }  // namespace goro::test
