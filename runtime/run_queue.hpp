@@ -57,6 +57,11 @@ class run_queue {
     }
   }
 
+  /// Owner only (exact for the owner up to concurrent steals, which only shrink it).
+  std::uint32_t size() const noexcept {
+    return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire);
+  }
+
   bool empty() const noexcept {
     return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
   }

@@ -205,11 +205,13 @@ void scheduler::ready(fiber* f) noexcept {
   }
 }
 
-fiber* scheduler::take_global(worker* w) noexcept {
+// Takes one fiber to run and, up to `max`, a fair share of the global queue for the local one
+// (Go's globrunqget); never more than fits, or the surplus would spill straight back.
+fiber* scheduler::take_global(worker* w, std::size_t max) noexcept {
   if (global_.empty()) return nullptr;
-  // A fair share of the global queue, bounded by half the local queue (Go's globrunqget).
+  std::size_t room = run_queue::capacity - w->runq.size();
   std::size_t n = global_.size() / workers_.size() + 1;
-  n = std::min<std::size_t>(n, run_queue::capacity / 2);
+  n = std::min({n, max, room / 2 + 1, std::size_t{run_queue::capacity / 2}});
   fiber* batch[run_queue::capacity / 2];
   n = global_.pop(batch, n);
   if (n == 0) return nullptr;
@@ -222,7 +224,7 @@ fiber* scheduler::next_local(worker* w) noexcept {
   std::uint32_t tick = w->schedtick.load(std::memory_order_relaxed) + 1;
   w->schedtick.store(tick, std::memory_order_relaxed);
   if (tick % global_poll_interval == 0) {
-    if (fiber* f = take_global(w)) return f;
+    if (fiber* f = take_global(w, 1)) return f;
     poll_timers(w);
   }
   fiber* f = w->runnext.load(std::memory_order_relaxed);
@@ -288,7 +290,7 @@ fiber* scheduler::steal_work(worker* w) noexcept {
         if (fiber* f = steal_runnext(v)) return f;
       }
     }
-    if (fiber* f = take_global(w)) return f;
+    if (fiber* f = take_global(w, run_queue::capacity / 2)) return f;
   }
   return nullptr;
 }
@@ -400,7 +402,7 @@ fiber* scheduler::find_runnable(worker* w) {
     if (fiber* f = next_local(w)) return f;
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (poll_timers(w)) continue;
-    if (fiber* f = take_global(w)) return f;
+    if (fiber* f = take_global(w, run_queue::capacity / 2)) return f;
     // Spin (steal) only while spinners are fewer than half the busy workers (Go).
     const auto busy = static_cast<std::int32_t>(workers_.size()) -
                       npidle_.load(std::memory_order_relaxed);
@@ -450,7 +452,7 @@ worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state,
 
 void scheduler::yield_current(worker* w) noexcept {
   fiber* next = next_local(w);
-  if (!next && !stopping()) next = take_global(w);
+  if (!next && !stopping()) next = take_global(w, 1);
   if (!next) return;  // nothing else to run here: keep going
   w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
                       std::memory_order_relaxed);

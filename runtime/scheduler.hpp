@@ -73,7 +73,7 @@ class scheduler {
   void run_monitor();
   fiber* find_runnable(worker* w);
   fiber* next_local(worker* w) noexcept;
-  fiber* take_global(worker* w) noexcept;
+  fiber* take_global(worker* w, std::size_t max) noexcept;
   fiber* steal_work(worker* w) noexcept;
   fiber* steal_runnext(worker* victim) noexcept;
   bool poll_timers(worker* w) noexcept;

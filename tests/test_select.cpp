@@ -172,7 +172,7 @@ TEST_CASE("select: select_list fans in over a runtime-sized set of channels", "[
   std::vector<goro::chan<int>> chans;
   for (int i = 0; i < n_chans; ++i) chans.push_back(goro::make_chan<int>());
   for (int i = 0; i < n_chans; ++i)
-    rt.go([ch = chans[i], i, per]() mutable {
+    rt.go([ch = chans[i], i]() mutable {
       for (int k = 0; k < per; ++k) ch.send(i);
       ch.close();
     });

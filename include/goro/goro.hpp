@@ -6,3 +6,4 @@
 #include "goro/options.hpp"
 #include "goro/runtime.hpp"
 #include "goro/select.hpp"
+#include "goro/wait_group.hpp"
