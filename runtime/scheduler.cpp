@@ -26,6 +26,8 @@ constexpr std::uint32_t global_poll_interval = 61;
 // How long a thief gives a busy victim to run its runnext fiber itself (Go: usleep(3)).
 constexpr std::int64_t runnext_grace_ns = 3'000;
 constexpr int steal_rounds = 4;
+// How long a spinning worker keeps polling for work before parking its thread.
+constexpr std::int64_t idle_spin_ns = 50'000;
 constexpr std::uint64_t id_batch = 64;
 // Monitor period while some worker is busy, and the longest back-off while all are idle.
 constexpr std::int64_t monitor_busy_ns = 1'000'000;
@@ -205,18 +207,20 @@ void scheduler::ready(fiber* f) noexcept {
   }
 }
 
-// Takes one fiber to run and, up to `max`, a fair share of the global queue for the local one
-// (Go's globrunqget); never more than fits, or the surplus would spill straight back.
+// Takes one fiber to run and, up to `max`, more of the global queue for the local one (Go's
+// globrunqget); never more than fits, or the surplus would spill straight back.
 fiber* scheduler::take_global(worker* w, std::size_t max) noexcept {
   if (global_.empty()) return nullptr;
   std::size_t room = run_queue::capacity - w->runq.size();
-  std::size_t n = global_.size() / workers_.size() + 1;
-  n = std::min({n, max, room / 2 + 1, std::size_t{run_queue::capacity / 2}});
-  fiber* batch[run_queue::capacity / 2];
-  n = global_.pop(batch, n);
-  if (n == 0) return nullptr;
-  for (std::size_t i = 1; i < n; ++i) push_tail(w, batch[i]);
-  return batch[0];
+  std::size_t n = std::min(max, room + 1);
+  fiber* f = global_.pop(n, &n);
+  if (!f) return nullptr;
+  for (fiber* g = f->next; g;) {
+    fiber* next = g->next;  // push_tail may relink g
+    push_tail(w, g);
+    g = next;
+  }
+  return f;
 }
 
 fiber* scheduler::next_local(worker* w) noexcept {
@@ -293,6 +297,18 @@ fiber* scheduler::steal_work(worker* w) noexcept {
     if (fiber* f = take_global(w, run_queue::capacity / 2)) return f;
   }
   return nullptr;
+}
+
+bool scheduler::spin_for_work(worker* w) noexcept {
+  const std::int64_t until = monotonic_ns() + idle_spin_ns;
+  do {
+    for (int i = 0; i < 64; ++i) cpu_relax();
+    if (stopping_.load(std::memory_order_relaxed) || !global_.empty()) return true;
+    for (auto& v : workers_)
+      if (v.get() != w && !v->runq.empty()) return true;
+    if (timers_.next_deadline() != timer_heap::none && poll_timers(w)) return true;
+  } while (monotonic_ns() < until);
+  return false;
 }
 
 void scheduler::reset_spinning(worker* w) noexcept {
@@ -412,6 +428,8 @@ fiber* scheduler::find_runnable(worker* w) {
         nmspinning_.fetch_add(1, std::memory_order_seq_cst);
       }
       if (fiber* f = steal_work(w)) return f;
+      // Waking a parked thread costs tens of microseconds: poll a little longer first.
+      if (spin_for_work(w)) continue;
     }
     park_worker(w);
   }

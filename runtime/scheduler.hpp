@@ -76,6 +76,7 @@ class scheduler {
   fiber* take_global(worker* w, std::size_t max) noexcept;
   fiber* steal_work(worker* w) noexcept;
   fiber* steal_runnext(worker* victim) noexcept;
+  bool spin_for_work(worker* w) noexcept;
   bool poll_timers(worker* w) noexcept;
   void park_worker(worker* w);
   /// Returns true if the fiber became stealable (was pushed to the run queue).

@@ -66,21 +66,27 @@ fiber* stack_pool::control_block(char* slot_base) const noexcept {
   return reinterpret_cast<fiber*>((top - sizeof(fiber)) & ~std::uintptr_t{63});
 }
 
-fiber* stack_pool::carve() {
+char* stack_pool::reserve(std::size_t* n) {
   if (slabs_.empty() || slabs_.back().carved == slabs_.back().nslots) {
-    std::size_t n = slab_target_bytes / slot_;
-    if (n == 0) n = 1;
-    std::size_t bytes = n * slot_;
+    std::size_t count = slab_target_bytes / slot_;
+    if (count == 0) count = 1;
+    std::size_t bytes = count * slot_;
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     madvise(p, bytes, MADV_NOHUGEPAGE);  // a huge page would commit 2 MiB per touched stack
     char* base = static_cast<char*>(p);
     int idx = register_stack_slab(base, bytes, slot_, guard_);
-    slabs_.push_back(slab{base, bytes, 0, n, idx});
+    slabs_.push_back(slab{base, bytes, 0, count, idx});
   }
   slab& s = slabs_.back();
-  char* slot_base = s.base + s.carved++ * slot_;
+  if (*n > s.nslots - s.carved) *n = s.nslots - s.carved;
+  char* first = s.base + s.carved * slot_;
+  s.carved += *n;
+  return first;
+}
+
+fiber* stack_pool::carve(char* slot_base) noexcept {
   bool guarded = install_guard(slot_base, guard_);
   fiber* f = ::new (control_block(slot_base)) fiber();
   f->stack_lo = slot_base + guard_;
@@ -92,14 +98,20 @@ fiber* stack_pool::carve() {
 }
 
 std::size_t stack_pool::acquire(fiber** out, std::size_t n) {
-  std::lock_guard lk(mu_);
-  std::size_t got = 0;
-  while (got < n && free_) {
-    out[got++] = free_;
-    free_ = free_->next;
+  char* fresh;
+  {
+    std::lock_guard lk(mu_);
+    std::size_t got = 0;
+    while (got < n && free_) {
+      out[got++] = free_;
+      free_ = free_->next;
+    }
+    if (got > 0) return got;
+    fresh = reserve(&n);
   }
-  if (got == 0) out[got++] = carve();  // the rest of a batch is carved on later calls
-  return got;
+  // New slots: the guard-page syscalls happen outside the lock.
+  for (std::size_t i = 0; i < n; ++i) out[i] = carve(fresh + i * slot_);
+  return n;
 }
 
 void stack_pool::release(fiber* const* slots, std::size_t n) noexcept {

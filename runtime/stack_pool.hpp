@@ -30,7 +30,8 @@ class stack_pool {
   stack_pool& operator=(const stack_pool&) = delete;
 
   /// Takes up to `n` free slots (at least one, or throws std::bad_alloc), returning their
-  /// control blocks (state free, stack bounds set) in `out`.
+  /// control blocks (state free, stack bounds set) in `out`. Every slot handed out (`carved`)
+  /// has its control block built before acquire returns.
   std::size_t acquire(fiber** out, std::size_t n);
   /// Returns slots to the pool.
   void release(fiber* const* slots, std::size_t n) noexcept;
@@ -55,7 +56,8 @@ class stack_pool {
     int registry_index;  // in the overflow handler's registry, -1 if none
   };
   fiber* control_block(char* slot_base) const noexcept;
-  fiber* carve();  // under mu_
+  char* reserve(std::size_t* n);            // under mu_: claims up to *n never-used slots
+  fiber* carve(char* slot_base) noexcept;   // prepares a claimed slot (guard, control block)
 
   std::size_t usable_;  // bytes of stack
   std::size_t slot_;    // guard + usable + control block area
