@@ -93,7 +93,7 @@ namespace {
 void park_on(chan_core* c, wait_queue& q, chan_waiter& s) {
   q.push_back(&s);
   try {
-    s.w->park_unlocking(spinlock::unlock_fn, &c->lock);
+    s.w->park_unlocking(spin_mutex::unlock_fn, &c->lock);
   } catch (...) {
     c->lock.lock();
     if (s.queued) q.remove(&s);

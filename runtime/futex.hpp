@@ -9,7 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "goro/detail/spinlock.hpp"  // cpu_relax
+#include "goro/detail/spin_mutex.hpp"  // cpu_relax
 
 namespace goro::detail {
 

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "goro/detail/spinlock.hpp"
+#include "goro/detail/spin_mutex.hpp"
 #include "goro/detail/waiter.hpp"
 #include "goro/runtime.hpp"
 
@@ -48,7 +48,7 @@ class wait_group {
     node n{&w, waiters_};
     waiters_ = &n;
     try {
-      w.park_unlocking(detail::spinlock::unlock_fn, &lock_);
+      w.park_unlocking(detail::spin_mutex::unlock_fn, &lock_);
     } catch (...) {  // runtime teardown unwinds us: leave the list
       lock_.lock();
       for (node** p = &waiters_; *p; p = &(*p)->next)
@@ -105,7 +105,7 @@ class wait_group {
   }
 
   std::atomic<std::int64_t> count_{0};
-  detail::spinlock lock_;
+  detail::spin_mutex lock_;
   node* waiters_ = nullptr;
 };
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "goro/detail/spinlock.hpp"
+#include "goro/detail/spin_mutex.hpp"
 #include "goro/detail/waiter.hpp"
 
 namespace goro::detail {
@@ -80,7 +80,7 @@ inline constexpr elem_ops elem_ops_for{
     sizeof(T)};
 
 struct chan_core {
-  spinlock lock;
+  spin_mutex lock;
   bool closed = false;
   std::size_t cap = 0;
   std::size_t count = 0;  // buffered elements
