@@ -33,7 +33,8 @@ template <class T>
 class chan;
 
 /// `chan T`: a channel of T. Default-constructed: the nil channel (blocks forever, never ready
-/// in select). Make one with goro::make_chan<T>(capacity).
+/// in select). Make one with goro::make_chan<T>(capacity). A handle: copies share the channel,
+/// and operations are const (they do not change which channel the handle refers to).
 template <class T>
 class chan {
   static_assert(std::is_move_constructible_v<T>, "goro::chan<T> needs a move-constructible T");
@@ -57,29 +58,29 @@ class chan {
 
   /// `ch <- v`: blocks until a receiver takes v (unbuffered) or there is room in the buffer.
   /// Throws channel_closed if the channel is or becomes closed. On the nil channel: blocks forever.
-  void send(T&& v) { send_ptr(&v); }
-  void send(const T& v) requires std::is_copy_constructible_v<T> {
+  void send(T&& v) const { send_ptr(&v); }
+  void send(const T& v) const requires std::is_copy_constructible_v<T> {
     T copy(v);
     send_ptr(&copy);
   }
   /// Non-blocking send: true if delivered; on false `v` is left unchanged. Throws channel_closed
   /// on a closed channel (like a chosen send case in Go).
-  bool try_send(T&& v) { return c_ && detail::chan_try_send(c_, &v); }
-  bool try_send(const T& v) requires std::is_copy_constructible_v<T> {
+  bool try_send(T&& v) const { return c_ && detail::chan_try_send(c_, &v); }
+  bool try_send(const T& v) const requires std::is_copy_constructible_v<T> {
     if (!c_) return false;
     T copy(v);
     return detail::chan_try_send(c_, &copy);
   }
 
   /// `v, ok := <-ch`: blocks until a value arrives; std::nullopt when closed and drained.
-  std::optional<T> recv() {
+  std::optional<T> recv() const {
     std::optional<T> out;
     if (!c_) detail::block_forever();
     detail::chan_recv(c_, &out);
     return out;
   }
   /// Non-blocking receive; see recv_result for telling "empty" from "closed".
-  recv_result<T> try_recv() {
+  recv_result<T> try_recv() const {
     std::optional<T> out;
     if (!c_) return {std::move(out), detail::recv_status::empty};
     detail::recv_status s = detail::chan_try_recv(c_, &out);
@@ -88,7 +89,7 @@ class chan {
 
   /// `close(ch)`: receivers drain the buffer, then get nullopt; senders throw. Throws
   /// channel_closed if already closed, std::logic_error on the nil channel.
-  void close() {
+  void close() const {
     if (!c_) throw std::logic_error("goro: close of nil channel");
     detail::chan_close(c_);
   }
@@ -111,7 +112,7 @@ class chan {
     using pointer = T*;
     using reference = T&;
     iterator() = default;
-    explicit iterator(chan* ch) : ch_(ch) { ++*this; }
+    explicit iterator(const chan* ch) : ch_(ch) { ++*this; }
     T& operator*() { return *cur_; }
     T* operator->() { return &*cur_; }
     iterator& operator++() {
@@ -123,11 +124,11 @@ class chan {
     friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.ch_ == b.ch_; }
 
    private:
-    chan* ch_ = nullptr;
+    const chan* ch_ = nullptr;
     std::optional<T> cur_;
   };
-  iterator begin() { return iterator(this); }
-  iterator end() noexcept { return iterator(); }
+  iterator begin() const { return iterator(this); }
+  iterator end() const noexcept { return iterator(); }
 
   /// The channel's core (for select); nullptr when nil.
   detail::chan_core* core() const noexcept { return c_; }
@@ -137,7 +138,7 @@ class chan {
 
  private:
   explicit chan(detail::chan_core* c) noexcept : c_(c) {}
-  void send_ptr(T* v) {
+  void send_ptr(T* v) const {
     if (!c_) detail::block_forever();
     detail::chan_send(c_, v);
   }
@@ -156,11 +157,13 @@ class send_chan {
  public:
   send_chan() noexcept = default;
   send_chan(chan<T> ch) noexcept : ch_(std::move(ch)) {}  // NOLINT: implicit, like Go
-  void send(T&& v) { ch_.send(std::move(v)); }
-  void send(const T& v) requires std::is_copy_constructible_v<T> { ch_.send(v); }
-  bool try_send(T&& v) { return ch_.try_send(std::move(v)); }
-  bool try_send(const T& v) requires std::is_copy_constructible_v<T> { return ch_.try_send(v); }
-  void close() { ch_.close(); }
+  void send(T&& v) const { ch_.send(std::move(v)); }
+  void send(const T& v) const requires std::is_copy_constructible_v<T> { ch_.send(v); }
+  bool try_send(T&& v) const { return ch_.try_send(std::move(v)); }
+  bool try_send(const T& v) const requires std::is_copy_constructible_v<T> {
+    return ch_.try_send(v);
+  }
+  void close() const { ch_.close(); }
   std::size_t len() const noexcept { return ch_.len(); }
   std::size_t cap() const noexcept { return ch_.cap(); }
   explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
@@ -177,14 +180,14 @@ class recv_chan {
  public:
   recv_chan() noexcept = default;
   recv_chan(chan<T> ch) noexcept : ch_(std::move(ch)) {}  // NOLINT: implicit, like Go
-  std::optional<T> recv() { return ch_.recv(); }
-  recv_result<T> try_recv() { return ch_.try_recv(); }
+  std::optional<T> recv() const { return ch_.recv(); }
+  recv_result<T> try_recv() const { return ch_.try_recv(); }
   std::size_t len() const noexcept { return ch_.len(); }
   std::size_t cap() const noexcept { return ch_.cap(); }
   explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
   friend bool operator==(const recv_chan& a, const recv_chan& b) noexcept { return a.ch_ == b.ch_; }
-  typename chan<T>::iterator begin() { return ch_.begin(); }
-  typename chan<T>::iterator end() noexcept { return ch_.end(); }
+  typename chan<T>::iterator begin() const { return ch_.begin(); }
+  typename chan<T>::iterator end() const noexcept { return ch_.end(); }
   detail::chan_core* core() const noexcept { return ch_.core(); }
 
  private:
