@@ -1,6 +1,8 @@
 // Shared by the goro and Boost.Fiber workload programs (the Go ones mirror it in
 // go/benchutil): the command line `[-w workers] [n]`, a stopwatch, VmRSS, the pseudo-random
-// mix shared by all three languages, and the one machine-readable RESULT line.
+// mix shared by all three languages, and the one machine-readable RESULT line (which ends with
+// the process's peak RSS, VmHWM: getrusage of a child started by the harness would count the
+// harness's own pages, which a fork-and-exec inherits as the floor of ru_maxrss).
 #pragma once
 
 #include <algorithm>
@@ -58,19 +60,21 @@ inline args parse_args(int argc, char** argv, std::int64_t default_n) {
 class stopwatch {
  public:
   double ms() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_)
+        .count();
   }
 
  private:
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };
 
-/// Resident set size of this process in bytes, from /proc/self/status.
-inline std::int64_t vm_rss_bytes() {
+/// A "Vm…:" line of /proc/self/status in kB: VmRSS (resident now), VmHWM (peak resident).
+inline std::int64_t proc_status_kb(const char* key) {
   std::ifstream f("/proc/self/status");
   for (std::string line; std::getline(f, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  fail("no VmRSS in /proc/self/status");
+    if (line.rfind(key, 0) == 0 && line[std::strlen(key)] == ':')
+      return std::stoll(line.substr(std::strlen(key) + 1));
+  fail(std::string("no ") + key + " in /proc/self/status");
 }
 
 /// splitmix64's finalizer: the pseudo-random numbers all three languages agree on.
@@ -103,14 +107,17 @@ inline std::string lateness(std::vector<std::int64_t> ns) {
 }
 
 /// A human note about this implementation (the harness collects them).
-inline void note(const char* impl, const char* text) { std::printf("NOTE impl=%s %s\n", impl, text); }
+inline void note(const char* impl, const char* text) {
+  std::printf("NOTE impl=%s %s\n", impl, text);
+}
 
 /// The one machine-readable line; `extra` is " key=value" pairs.
 inline void report(const char* workload, const char* impl, const args& a, std::int64_t checksum,
                    double ms, const std::string& extra = {}) {
-  std::printf("RESULT workload=%s impl=%s workers=%zu n=%lld checksum=%lld ms=%.3f%s\n", workload,
+  std::printf("RESULT workload=%s impl=%s workers=%zu n=%lld checksum=%lld ms=%.3f%s", workload,
               impl, a.workers, static_cast<long long>(a.n), static_cast<long long>(checksum), ms,
               extra.c_str());
+  std::printf(" peak_rss_kb=%lld\n", static_cast<long long>(proc_status_kb("VmHWM")));
   std::fflush(stdout);
 }
 

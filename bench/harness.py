@@ -4,7 +4,8 @@
 Builds the goro and Boost.Fiber programs (CMake) and the Go ones (go build), then for each worker
 count and workload runs the implementations alternately (goro, Go, Boost.Fiber, goro, ...),
 checks every checksum against the expected value, and reports the medians of the in-program time,
-the whole-process wall time and the peak RSS, with goro/Go and goro/Boost.Fiber ratios: as a
+the whole-process wall time and the peak RSS (VmHWM, reported by each program: a child's
+ru_maxrss would start from this script's own RSS), with goro/Go and goro/Boost.Fiber ratios: as a
 table, as JSON and as a PNG chart (gnuplot). --check runs each program once at a small size and
 only verifies the checksums (for CI). Python standard library only.
 """
@@ -19,7 +20,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -40,12 +40,17 @@ def mix(x):
 
 
 def sum_first_primes(n):
-    primes, k = [], 2
-    while len(primes) < n:
-        if all(k % p for p in primes if p * p <= k):
-            primes.append(k)
-        k += 1
-    return sum(primes)
+    limit = 64
+    while True:  # sieve of Eratosthenes, doubling the limit until it holds n primes
+        flags = bytearray([1]) * (limit + 1)
+        flags[:2] = b"\0\0"
+        for i in range(2, int(limit ** 0.5) + 1):
+            if flags[i]:
+                flags[i * i::i] = bytes(len(range(i * i, limit + 1, i)))
+        primes = [i for i, f in enumerate(flags) if f]
+        if len(primes) >= n:
+            return sum(primes[:n])
+        limit *= 2
 
 
 def fib(n):
@@ -109,8 +114,10 @@ def parse_args():
     if a.runs < 1:
         p.error("--runs must be at least 1")
     hw = hardware_threads()
-    a.workers = ([int(w) for w in a.workers.split(",")] if a.workers
-                 else sorted({hw, 1}, reverse=True))
+    a.workers = a.workers.split(",") if a.workers else [hw, 1] if hw > 1 else [1]
+    if not all(str(w).isdigit() and int(w) > 0 for w in a.workers):
+        p.error("--workers wants positive integers")
+    a.workers = [int(w) for w in a.workers]
     a.sizes = {w: WORKLOADS[w][1 if a.check else 0] for w in WORKLOADS}
     for s in a.size:
         name, _, n = s.partition("=")
@@ -142,20 +149,15 @@ def binary(a, impl, workload):
 
 
 def run_once(cmd, timeout):
-    """Runs cmd; returns (exit status, output, wall seconds, peak RSS in KiB)."""
+    """Runs cmd; returns (exit status, output, wall seconds)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    killer = threading.Timer(timeout, p.kill)
-    killer.start()
-    out = p.stdout.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    killer.cancel()
-    p.stdout.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode == -9 and wall >= timeout:
-        out += f"\n(killed after {timeout:g} s)"
-    return p.returncode, out, wall, usage.ru_maxrss
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out = p.communicate()[0] + f"\n(killed after {timeout:g} s)"
+    return p.returncode, out, time.perf_counter() - t0
 
 
 def parse_output(out):
@@ -178,18 +180,18 @@ def parse_output(out):
     return result, notes
 
 
-FIXED_KEYS = {"workload", "impl", "workers", "n", "checksum", "ms"}
+FIXED_KEYS = {"workload", "impl", "workers", "n", "checksum", "ms", "peak_rss_kb"}
 
 
 def measure(a, workers, workload, impls, failures):
-    """Runs one workload for every implementation, alternating; returns {impl: record}."""
+    """Runs one workload, the implementations alternating run by run; returns its entry."""
     n = a.sizes[workload]
     expected = WORKLOADS[workload][2](n)
     recs = {i: {"runs": [], "notes": []} for i in impls}
     for _ in range(a.runs):
         for impl in impls:
             cmd = [str(binary(a, impl, workload)), "-w", str(workers), str(n)]
-            rc, out, wall, rss = run_once(cmd, a.timeout)
+            rc, out, wall = run_once(cmd, a.timeout)
             result, notes = parse_output(out)
             for note in notes:
                 if note not in recs[impl]["notes"]:
@@ -202,14 +204,14 @@ def measure(a, workers, workload, impls, failures):
                 failures.append(f"{what}: checksum {result.get('checksum')}, expected {expected}")
                 continue
             recs[impl]["runs"].append({
-                "ms": result["ms"], "wall_ms": wall * 1e3, "maxrss_kb": rss,
+                "ms": result["ms"], "wall_ms": wall * 1e3, "peak_rss_kb": result["peak_rss_kb"],
                 "extra": {k: v for k, v in result.items()
                           if k not in FIXED_KEYS and isinstance(v, (int, float))}})
     for rec in recs.values():
         runs = rec["runs"]
         if runs:
             rec["median"] = {k: statistics.median(r[k] for r in runs)
-                             for k in ("ms", "wall_ms", "maxrss_kb")}
+                             for k in ("ms", "wall_ms", "peak_rss_kb")}
             rec["median"]["extra"] = {k: statistics.median(r["extra"][k] for r in runs)
                                       for k in runs[0]["extra"]}
     return {"workload": workload, "workers": workers, "n": n, "expected_checksum": expected,
@@ -230,7 +232,7 @@ def add_ratios(entry):
         if not g or not p:
             continue
         entry["ratios"][f"goro/{peer}"] = {
-            **{k: ratio(g[k], p[k]) for k in ("ms", "wall_ms", "maxrss_kb")},
+            **{k: ratio(g[k], p[k]) for k in ("ms", "wall_ms", "peak_rss_kb")},
             **{k: ratio(g["extra"].get(k), p["extra"][k]) for k in p["extra"]}}
 
 
@@ -239,59 +241,69 @@ def fmt(x, spec):
 
 
 def print_table(entries, runs):
+    head = ["workload", "n", "goro ms", "Go ms", "Boost ms", "goro/Go", "goro/Boost",
+            "wall goro/Go", "wall goro/Boost",
+            "RSS MB goro", "Go", "Boost", "goro/Go", "goro/Boost"]
     for workers in sorted({e["workers"] for e in entries}, reverse=True):
-        rows = [e for e in entries if e["workers"] == workers]
-        log(f"\n== {workers} worker(s): medians of {runs} run(s); ratio < 1: goro is faster/smaller")
-        log(f"{'workload':<13}{'n':>10} {'goro ms':>9} {'Go ms':>9} {'Boost ms':>9} |"
-            f" {'goro/Go':>7} {'/Boost':>7} | wall {'goro/Go':>7} {'/Boost':>7} |"
-            f" {'RSS MB goro':>11} {'Go':>6} {'Boost':>6} | {'goro/Go':>7} {'/Boost':>7}")
-        for e in rows:
-            med = {i: r.get("median") for i, r in e["impls"].items()}
-            ms = [fmt(med[i]["ms"], ".1f") if med.get(i) else "-" for i in IMPLS]
-            mb = [fmt(med[i]["maxrss_kb"] / 1024, ".1f") if med.get(i) else "-" for i in IMPLS]
+        log(f"\n== {workers} worker(s), medians of {runs} run(s); time is in-program, wall is the"
+            " whole process, RSS the peak; ratio < 1: goro is faster / smaller")
+        rows = [head]
+        for e in (e for e in entries if e["workers"] == workers):
+            med = {i: e["impls"].get(i, {}).get("median") or {} for i in IMPLS}
+            mb = {i: med[i].get("peak_rss_kb") for i in IMPLS}
             r = {p: e["ratios"].get(f"goro/{p}", {}) for p in PEERS}
-            log(f"{e['workload']:<13}{e['n']:>10} {ms[0]:>9} {ms[1]:>9} {ms[2]:>9} |"
-                f" {fmt(r['go'].get('ms'), '.2f'):>7} {fmt(r['boost'].get('ms'), '.2f'):>7} |"
-                f" {fmt(r['go'].get('wall_ms'), '.2f'):>12} {fmt(r['boost'].get('wall_ms'), '.2f'):>7} |"
-                f" {mb[0]:>11} {mb[1]:>6} {mb[2]:>6} |"
-                f" {fmt(r['go'].get('maxrss_kb'), '.2f'):>7} {fmt(r['boost'].get('maxrss_kb'), '.2f'):>7}")
-        for e in rows:
-            extras = sorted({k for r in e["impls"].values() if r.get("median")
-                             for k in r["median"]["extra"]})
-            for k in extras:
-                vals = " ".join(f"{i}={fmt(r['median']['extra'].get(k), '.1f')}"
-                                for i, r in e["impls"].items() if r.get("median"))
+            rows.append([e["workload"], str(e["n"]),
+                         *(fmt(med[i].get("ms"), ".1f") for i in IMPLS),
+                         *(fmt(r[p].get("ms"), ".2f") for p in PEERS),
+                         *(fmt(r[p].get("wall_ms"), ".2f") for p in PEERS),
+                         *(fmt(mb[i] and mb[i] / 1024, ".1f") for i in IMPLS),
+                         *(fmt(r[p].get("peak_rss_kb"), ".2f") for p in PEERS)])
+        widths = [max(len(row[c]) for row in rows) for c in range(len(head))]
+        for row in rows:
+            cells = (c.rjust(w + 2) for c, w in zip(row[1:], widths[1:]))
+            log(row[0].ljust(widths[0]) + "".join(cells))
+        for e in (e for e in entries if e["workers"] == workers):
+            meds = {i: r["median"]["extra"] for i, r in e["impls"].items() if r.get("median")}
+            for k in sorted({k for extra in meds.values() for k in extra}):
+                vals = " ".join(f"{i}={fmt(extra.get(k), '.1f')}" for i, extra in meds.items())
                 rats = " ".join(f"{name}={fmt(r.get(k), '.2f')}" for name, r in e["ratios"].items())
                 log(f"  {e['workload']} {k}: {vals}  {rats}")
 
 
 def print_notes(entries):
-    seen = set()
+    """Each implementation's notes once, with the workloads they concern."""
+    where = {}
     for e in entries:
         for impl, r in e["impls"].items():
             for note in r["notes"]:
-                if (e["workload"], impl, note) not in seen:
-                    seen.add((e["workload"], impl, note))
-                    log(f"  note [{e['workload']}, {LABEL[impl]}]: {note}")
+                where.setdefault((impl, note), []).append(e["workload"])
+    every = list(dict.fromkeys(e["workload"] for e in entries))
+    for (impl, note), wls in where.items():
+        wls = list(dict.fromkeys(wls))
+        scope = "all workloads" if wls == every else ", ".join(wls)
+        log(f"  note [{LABEL[impl]}, {scope}]: {note}")
 
 
-def machine(a):
+def machine(a, load):
     def first_line(cmd):
         try:
             return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
         except (OSError, IndexError):
             return None
 
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
-    mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
+                  if l.startswith("MemTotal"))
     cache = a.build_dir / "CMakeCache.txt"
     cxx = next((l.split("=", 1)[1].strip() for l in cache.read_text().splitlines()
                 if l.startswith("CMAKE_CXX_COMPILER:")), "c++") if cache.exists() else "c++"
     boost = re.search(r'BOOST_LIB_VERSION "([^"]+)"',
                       Path("/usr/include/boost/version.hpp").read_text())
-    return {"cpu": cpu, "hardware_threads": hardware_threads(), "memory_gib": round(mem_kb / 2**20, 1),
-            "kernel": platform.release(), "os": platform.freedesktop_os_release().get("PRETTY_NAME"),
+    return {"cpu": cpu, "hardware_threads": hardware_threads(),
+            "load_average_before_runs": load, "memory_gib": round(mem_kb / 2**20, 1),
+            "kernel": platform.release(),
+            "os": platform.freedesktop_os_release().get("PRETTY_NAME"),
             "cxx": first_line([cxx, "--version"]), "go": first_line(["go", "version"]),
             "boost": boost.group(1).replace("_", ".") if boost else None}
 
@@ -303,8 +315,13 @@ def run_micro(a, check):
     if check:
         cmd.append("--benchmark_min_time=0.01")
     log("\n== micro-benchmarks (Google Benchmark)")
-    rc = subprocess.run(cmd, stdout=subprocess.DEVNULL if check else None).returncode
-    return rc, json.loads(out.read_text()) if rc == 0 else None
+    if not check:
+        rc = subprocess.run(cmd).returncode
+        return rc, json.loads(out.read_text()) if rc == 0 else None
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        log(p.stdout + p.stderr)
+    return p.returncode, None
 
 
 def chart(data, png):
@@ -327,6 +344,8 @@ def chart(data, png):
     plots = ", ".join(f"$D using {k + 2}{':xtic(1)' if k == 0 else ''} title 'goro/{LABEL[p]}, "
                       f"{w} worker{'s' if w > 1 else ''}'" for k, (w, p) in enumerate(series))
     m = data["machine"]
+    title = (f"goro vs Go and Boost.Fiber, medians of {data['runs']} runs; {data['date']};"
+             f" {m['cpu']}, {m['hardware_threads']} threads")
     script = f"""
 set terminal pngcairo size 1200,900 noenhanced font ',10'
 set output '{png}'
@@ -335,20 +354,22 @@ set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set logscale y 2
-set grid ytics
+set logscale y 10
+set format y '%g'
+set mytics 10
+set grid ytics mytics
 set xtics rotate by -25
 set key top left
 set ylabel 'goro / peer (below 1: goro better)'
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linewidth 2 front
-set multiplot layout 2,1 title 'goro vs Go and Boost.Fiber, medians of {data["runs"]} runs; {data["date"]}; {m["cpu"]}, {m["hardware_threads"]} threads'
+set multiplot layout 2,1 title '{title}'
 $D << EOD
 {table("ms")}
 EOD
 set title 'time (in-program)'
 plot {plots}
 $D << EOD
-{table("maxrss_kb")}
+{table("peak_rss_kb")}
 EOD
 set title 'peak resident memory'
 plot {plots}
@@ -362,6 +383,7 @@ def main():
     if not a.no_build:
         build(a)
     failures, entries = [], []
+    started, load = datetime.datetime.now().astimezone(), os.getloadavg()
     for workers in a.workers:
         for workload in a.workloads:
             impls = [i for i in a.impls if binary(a, i, workload).exists()]
@@ -370,7 +392,8 @@ def main():
                 log(f"-- {workload}: not built for {', '.join(missing)}; skipped")
             if not impls:
                 continue
-            log(f"-- {workload}: workers={workers} n={a.sizes[workload]} runs={a.runs} ({', '.join(impls)})")
+            log(f"-- {workload}: workers={workers} n={a.sizes[workload]} runs={a.runs}"
+                f" ({', '.join(impls)})")
             e = measure(a, workers, workload, impls, failures)
             add_ratios(e)
             entries.append(e)
@@ -386,8 +409,8 @@ def main():
     else:
         print_table(entries, a.runs)
         print_notes(entries)
-        data = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "machine": machine(a), "runs": a.runs, "workers": a.workers,
+        data = {"date": started.isoformat(timespec="seconds"),
+                "machine": machine(a, load), "runs": a.runs, "workers": a.workers,
                 "sizes": {w: a.sizes[w] for w in a.workloads}, "results": entries,
                 "failures": failures}
         if a.micro:
@@ -397,7 +420,9 @@ def main():
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(data, indent=1) + "\n")
         log(f"\nresults: {a.json}")
-        if shutil.which("gnuplot"):
+        if not any(e["ratios"] for e in entries):
+            log("no goro/peer ratios: no chart")
+        elif shutil.which("gnuplot"):
             a.png.parent.mkdir(parents=True, exist_ok=True)
             chart(data, a.png)
             log(f"chart:   {a.png}")

@@ -1,17 +1,18 @@
 // Micro-benchmarks of goro's hot paths (Google Benchmark), each on a one-worker runtime so that
 // nothing is contended: fiber switch, spawn, channel operations, select, wait_group, mutex.
 // Times are real time per iteration (the work runs on the worker thread, not the caller).
-#include <benchmark/benchmark.h>
-#include <goro/goro.hpp>
-
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <utility>
 
-#if __has_include(<goro/mutex.hpp>)
-#include <goro/mutex.hpp>
+#include <benchmark/benchmark.h>
+
+#include "goro/goro.hpp"
+
+#if __has_include("goro/mutex.hpp")
+#include "goro/mutex.hpp"
 #define GORO_BENCH_HAVE_MUTEX 1
 #endif
 
@@ -36,9 +37,9 @@ void BM_switch(benchmark::State& state) {
     stop = true;
     partner.wait();
   });
-  state.counters["per_switch"] = benchmark::Counter(
-      2 * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["per_switch"] =
+      benchmark::Counter(2 * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_switch)->UseRealTime();
 

@@ -1,5 +1,7 @@
 #include "timer_heap.hpp"
 
+#include <sched.h>
+
 namespace goro::detail {
 
 void timer_heap::up(std::size_t i) noexcept {
@@ -47,31 +49,57 @@ bool timer_heap::add(timer_node* n) {
 }
 
 bool timer_heap::remove(timer_node* n) noexcept {
-  std::lock_guard lk(mu_);
-  if (n->index == timer_node::not_queued) return false;
-  bool was_first = n->index == 0;
-  erase_at(n->index);
-  if (was_first) publish();
-  return true;
+  for (;;) {
+    {
+      std::lock_guard lk(mu_);
+      if (n->index != timer_node::not_queued) {
+        bool was_first = n->index == 0;
+        erase_at(n->index);
+        if (was_first) publish();
+        return true;
+      }
+      // Popped for firing under this lock, or neither queued nor firing: then for good (only
+      // the owner, who is calling us, could queue it again).
+      if (!n->firing.load(std::memory_order_acquire)) return false;
+    }
+    // Its callback is running (short by contract); it may re-arm the node, so look again.
+    while (n->firing.load(std::memory_order_acquire)) sched_yield();
+  }
 }
 
 std::size_t timer_heap::run_expired(std::int64_t now_ns) noexcept {
   if (next_deadline() > now_ns) return 0;
-  std::lock_guard lk(mu_);
   std::size_t fired = 0;
-  while (!heap_.empty() && heap_[0]->when_ns <= now_ns) {
-    timer_node* n = heap_[0];
-    erase_at(0);
-    std::int64_t again = n->fire(n);
-    ++fired;
-    if (again != none) {
-      n->when_ns = again > now_ns ? again : now_ns + 1;  // never loop on one timer
-      heap_.push_back(n);
-      up(heap_.size() - 1);
+  for (;;) {
+    constexpr std::size_t batch_max = 64;
+    timer_node* due[batch_max];
+    std::size_t n = 0;
+    {
+      std::lock_guard lk(mu_);
+      while (n < batch_max && !heap_.empty() && heap_[0]->when_ns <= now_ns) {
+        timer_node* t = heap_[0];
+        erase_at(0);
+        t->firing.store(true, std::memory_order_relaxed);
+        due[n++] = t;
+      }
+      publish();
     }
+    for (std::size_t i = 0; i < n; ++i) {
+      timer_node* t = due[i];
+      std::int64_t again = t->fire(t);
+      if (again == freed) continue;  // t is gone
+      if (again != none) {  // periodic: re-arm before clearing `firing` (see remove())
+        t->when_ns = again > now_ns ? again : now_ns + 1;
+        std::lock_guard lk(mu_);
+        heap_.push_back(t);
+        up(heap_.size() - 1);
+        if (heap_[0] == t) publish();
+      }
+      t->firing.store(false, std::memory_order_release);  // t may be freed from here on
+    }
+    fired += n;
+    if (n < batch_max) return fired;
   }
-  publish();
-  return fired;
 }
 
 std::size_t timer_heap::size() const noexcept {

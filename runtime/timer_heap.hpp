@@ -1,7 +1,8 @@
 // A scheduler's timers: a binary min-heap of intrusive nodes keyed by deadline. Nodes live in
 // their owners (a sleeping fiber's frame, a goro::timer), so adding a timer allocates only when
-// the heap's vector grows. Expired timers fire under the heap lock: remove() returning means the
-// node's callback has either run to completion or will never run, so its owner may free it.
+// the heap's vector grows. Callbacks run outside the heap lock (they may cancel contexts, send on
+// channels, add or remove other timers); remove() returning means the node's callback has either
+// run to completion or will never run, so its owner may free it.
 #pragma once
 
 #include <atomic>
@@ -16,19 +17,23 @@ namespace goro::detail {
 struct timer_node {
   static constexpr std::size_t not_queued = std::numeric_limits<std::size_t>::max();
   std::int64_t when_ns = 0;                 // CLOCK_MONOTONIC deadline
-  // Runs under the heap lock and must not block. Returns the deadline at which to fire again
-  // (periodic timers), or timer_heap::none.
+  // Runs on a worker (without the heap lock) and must not block. Returns the deadline at which
+  // to fire again (periodic timers), timer_heap::none, or timer_heap::freed if it destroyed the
+  // node (one-shot timers nobody else references).
   std::int64_t (*fire)(timer_node*) = nullptr;
-  std::size_t index = not_queued;           // position in the heap
+  std::size_t index = not_queued;           // position in the heap (under the heap lock)
+  std::atomic<bool> firing{false};          // its callback is running
 };
 
 class timer_heap {
  public:
   static constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  static constexpr std::int64_t freed = std::numeric_limits<std::int64_t>::min();
 
   /// Queues `n`; returns true if it became the earliest deadline.
   bool add(timer_node* n);
-  /// Dequeues `n`; true if it was still pending (its callback will not run).
+  /// Dequeues `n`, waiting for a running callback of `n` to finish; true if it was still
+  /// pending. Must not be called from n's own callback.
   bool remove(timer_node* n) noexcept;
   /// Fires every timer due at `now_ns`; returns how many fired.
   std::size_t run_expired(std::int64_t now_ns) noexcept;

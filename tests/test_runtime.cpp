@@ -346,7 +346,7 @@ TEST_CASE("runtime: per-spawn stack size", "[runtime]") {
   CHECK(sum.load() == (1 << 20) / 4096);
 }
 
-TEST_CASE("runtime: goro::go outside a fiber uses the default runtime; goro::run", "[runtime]") {
+TEST_CASE("runtime: goro::go outside a fiber uses the default runtime, and goro::run", "[runtime]") {
   latch done(1);
   std::atomic<bool> in{false};
   goro::go([&] {

@@ -3,9 +3,6 @@
 // what Boost.Fiber lacks and the workloads need (a wait_group, a semaphore).
 #pragma once
 
-#include <boost/fiber/all.hpp>
-#include <goro/options.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -13,7 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include <boost/fiber/all.hpp>
+
 #include "common.hpp"
+#include "goro/options.hpp"
 
 namespace bench::bf {
 
@@ -38,7 +38,7 @@ void go(F&& f) {
 
 /// Runs `main_fn` on the calling thread's main fiber while `workers` threads (this one and
 /// workers - 1 helpers) run fibers with work_stealing. For one worker: Boost's default
-/// round_robin, as work_stealing with a single thread spins forever looking for a victim.
+/// round_robin, as work_stealing with a single thread hangs (its steal loop finds no victim).
 template <class F>
 void run(std::size_t workers, F&& main_fn) {
   if (workers == 1) {

@@ -2,9 +2,9 @@
 // error. Boost.Fiber has no errgroup: the same construction as Go's x/sync/errgroup — take a
 // semaphore token before spawning, a wait group, the first error kept.
 // Checksum: the sum of the stored values.
-#include "boost_rt.hpp"
-
 #include <system_error>
+
+#include "boost_rt.hpp"
 
 using namespace bench::bf;
 
@@ -39,7 +39,9 @@ class errgroup {
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 100'000);
   run(a.workers, [&] {
-    bench::note("boost", "no errgroup in Boost.Fiber: semaphore (fibers mutex + condition_variable) + wait group, as in Go's x/sync/errgroup");
+    bench::note("boost",
+                "no errgroup in Boost.Fiber: semaphore (fibers mutex + condition_variable) + wait "
+                "group, as in Go's x/sync/errgroup");
     std::vector<std::int64_t> got(a.n);
     bench::stopwatch sw;
     errgroup g(8);

@@ -2,9 +2,9 @@
 // per parked fiber (VmRSS once all have started, minus VmRSS before, over n), then closes the
 // channel to release them. ms: spawn, park and release all.
 // Checksum: the sum of i + 1 over the released fibers.
-#include "boost_rt.hpp"
-
 #include <string>
+
+#include "boost_rt.hpp"
 
 using namespace bench::bf;
 
@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     wait_group started, finished;
     started.add(a.n);
     finished.add(a.n);
-    const std::int64_t rss0 = bench::vm_rss_bytes();
+    const std::int64_t rss0 = bench::proc_status_kb("VmRSS") * 1024;
     bench::stopwatch sw;
     for (std::int64_t i = 0; i < a.n; ++i)
       go([&, i] {
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
         finished.done();
       });
     started.wait();
-    const std::int64_t rss1 = bench::vm_rss_bytes();
+    const std::int64_t rss1 = bench::proc_status_kb("VmRSS") * 1024;
     ch->close();
     finished.wait();
     const double ms = sw.ms();

@@ -10,7 +10,8 @@ constexpr int consumers = 4;
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 10'000'000);
   run(a.workers, [&] {
-    bench::note("boost", "buffered_channel(1024) holds at most 1023 values (a ring with one free slot)");
+    bench::note("boost",
+                "buffered_channel(1024) holds at most 1023 values (a ring with one free slot)");
     bench::stopwatch sw;
     auto ch = std::make_shared<fibers::buffered_channel<std::int64_t>>(1024);
     auto sums = make_chan<std::int64_t>();

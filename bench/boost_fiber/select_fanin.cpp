@@ -10,7 +10,9 @@ using namespace bench::bf;
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 2'000'000);
   run(a.workers, [&] {
-    bench::note("boost", "no select in Boost.Fiber: 4 forwarder fibers merge the 4 channels into one (one extra hop per value)");
+    bench::note("boost",
+                "no select in Boost.Fiber: 4 forwarder fibers merge the 4 channels into one (one "
+                "extra hop per value)");
     bench::stopwatch sw;
     auto merged = make_chan<std::int64_t>();
     auto forwarding = std::make_shared<std::atomic<int>>(4);

@@ -7,7 +7,8 @@ using namespace bench::bf;
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 1'000'000);
   run(a.workers, [&] {
-    bench::note("boost", "no wait_group in Boost.Fiber: an atomic counter + fibers::condition_variable");
+    bench::note("boost",
+                "no wait_group in Boost.Fiber: an atomic counter + fibers::condition_variable");
     std::vector<std::uint8_t> ran(a.n);
     bench::stopwatch sw;
     wait_group wg;

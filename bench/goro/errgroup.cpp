@@ -1,9 +1,8 @@
 // errgroup: n tasks run through a goro::errgroup limited to 8 at a time (set_limit(8)); each
 // task stores i + 1 and returns no error. Checksum: the sum of the stored values.
-#include <goro/errgroup.hpp>
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/errgroup.hpp"
+#include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 100'000);

@@ -1,9 +1,8 @@
 // fib_spawn: fib(n) computed naively, in parallel: every call runs in its own fiber and, for
 // n >= 2, spawns two fibers for its sub-calls and receives their results over an unbuffered
 // channel. Checksum: fib(n).
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 static void fib(goro::send_chan<std::int64_t> out, std::int64_t n) {
   if (n < 2) {

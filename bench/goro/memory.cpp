@@ -1,11 +1,10 @@
 // memory: n fibers parked on one unbuffered channel; reports the resident memory per parked
 // fiber (VmRSS once all have started, minus VmRSS before, over n), then closes the channel to
 // release them. ms: spawn, park and release all. Checksum: the sum of i + 1 over released fibers.
-#include <goro/goro.hpp>
-
 #include <string>
 
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 1'000'000);
@@ -16,7 +15,7 @@ int main(int argc, char** argv) {
         goro::wait_group started, finished;
         started.add(a.n);
         finished.add(a.n);
-        const std::int64_t rss0 = bench::vm_rss_bytes();
+        const std::int64_t rss0 = bench::proc_status_kb("VmRSS") * 1024;
         bench::stopwatch sw;
         for (std::int64_t i = 0; i < a.n; ++i)
           goro::go([&, i] {
@@ -26,7 +25,7 @@ int main(int argc, char** argv) {
             finished.done();
           });
         started.wait();
-        const std::int64_t rss1 = bench::vm_rss_bytes();
+        const std::int64_t rss1 = bench::proc_status_kb("VmRSS") * 1024;
         ch.close();
         finished.wait();
         const double ms = sw.ms();

@@ -1,8 +1,7 @@
 // mpmc: 4 producers and 4 consumers share one buffered channel (capacity 1024) carrying the
 // values 0 .. n-1. Checksum: the sum of the values received.
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 constexpr int producers = 4;
 constexpr int consumers = 4;
@@ -16,11 +15,11 @@ int main(int argc, char** argv) {
         auto sums = goro::make_chan<std::int64_t>();
         goro::wait_group sending;
         for (std::int64_t p = 0; p < producers; ++p)
-          sending.go([ch, p, n = a.n]() mutable {
+          sending.go([ch, p, n = a.n]() {
             for (std::int64_t v = n * p / producers; v < n * (p + 1) / producers; ++v) ch.send(v);
           });
         for (int c = 0; c < consumers; ++c)
-          goro::go([ch, sums]() mutable {
+          goro::go([ch, sums]() {
             std::int64_t sum = 0;
             for (std::int64_t v : ch) sum += v;
             sums.send(sum);

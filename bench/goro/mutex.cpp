@@ -1,11 +1,10 @@
 // mutex: n fibers each lock a goro::mutex, increment a shared counter and unlock, 1,000 times.
 // Checksum: the counter (n * 1000).
-#include <goro/goro.hpp>
-#include <goro/mutex.hpp>
-
 #include <mutex>
 
 #include "common.hpp"
+#include "goro/goro.hpp"
+#include "goro/mutex.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 1'000);

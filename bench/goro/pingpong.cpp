@@ -1,8 +1,7 @@
 // pingpong: n round trips between two fibers over two unbuffered channels (the echo fiber
 // replies with the request plus one). Checksum: the sum of the replies.
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 1'000'000);
@@ -11,7 +10,7 @@ int main(int argc, char** argv) {
         bench::stopwatch sw;
         auto ping = goro::make_chan<std::int64_t>();
         auto pong = goro::make_chan<std::int64_t>();
-        goro::go([ping, pong]() mutable {
+        goro::go([ping, pong]() {
           for (std::int64_t v : ping) pong.send(v + 1);
         });
         std::int64_t sum = 0;

@@ -1,11 +1,10 @@
 // select_fanin: 4 producers, each on its own unbuffered channel, send the values 0 .. n-1
 // between them; one consumer selects over the 4 channels, dropping each (to nil) once it is
 // closed. Checksum: the sum of the values received.
-#include <goro/goro.hpp>
-
 #include <array>
 
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 2'000'000);
@@ -15,7 +14,7 @@ int main(int argc, char** argv) {
         std::array<goro::chan<std::int64_t>, 4> chs;
         for (std::int64_t p = 0; p < 4; ++p) {
           chs[p] = goro::make_chan<std::int64_t>();
-          goro::go([c = chs[p], p, n = a.n]() mutable {
+          goro::go([c = chs[p], p, n = a.n]() {
             for (std::int64_t v = n * p / 4; v < n * (p + 1) / 4; ++v) c.send(v);
             c.close();
           });

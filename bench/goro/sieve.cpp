@@ -2,11 +2,10 @@
 // chain of filter fibers, one per prime found, over unbuffered channels, until main has n
 // primes; then the generator stops and the chain drains and closes from its head.
 // Checksum: the sum of the first n primes.
-#include <goro/goro.hpp>
-
 #include <atomic>
 
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 static void filter(goro::recv_chan<std::int64_t> in, goro::send_chan<std::int64_t> out,
                    std::int64_t prime) {
@@ -22,7 +21,7 @@ int main(int argc, char** argv) {
         bench::stopwatch sw;
         std::atomic<bool> stop{false};
         auto ch = goro::make_chan<std::int64_t>();
-        goro::go([&stop, out = ch]() mutable {
+        goro::go([&stop, out = ch]() {
           for (std::int64_t i = 2; !stop.load(std::memory_order_relaxed); ++i) out.send(i);
           out.close();
         });

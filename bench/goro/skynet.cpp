@@ -1,8 +1,7 @@
 // skynet: a 10-ary tree of fibers with n leaves; each leaf sends its number and each inner fiber
 // the sum of its children's, over unbuffered channels. Checksum: 0 + 1 + ... + (n-1).
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 static void skynet(goro::send_chan<std::int64_t> out, std::int64_t first, std::int64_t size) {
   if (size == 1) {

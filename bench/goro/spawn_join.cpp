@@ -1,8 +1,7 @@
 // spawn_join: n fibers, each marking its flag and a wait_group done; main waits for all.
 // Checksum: the sum of i + 1 over the fibers that ran.
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 1'000'000);

@@ -1,9 +1,8 @@
 // timers: n fibers each sleep 1 + mix(i) % 20 ms (the same pseudo-random sequence in every
 // implementation); reports the wall time and how late the wake-ups were (mean, median, p99).
 // Checksum: the sum of the requested sleeps in ms, as recorded by the fibers after waking.
-#include <goro/goro.hpp>
-
 #include "common.hpp"
+#include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
   const auto a = bench::parse_args(argc, argv, 100'000);
@@ -18,7 +17,8 @@ int main(int argc, char** argv) {
             const auto d = std::chrono::milliseconds(1 + bench::mix(i) % 20);
             const auto t0 = std::chrono::steady_clock::now();
             goro::sleep_for(d);
-            late_ns[i] = std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0 - d).count();
+            late_ns[i] =
+                std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0 - d).count();
             slept[i] = d.count();
             wg.done();
           });

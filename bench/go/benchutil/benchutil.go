@@ -1,6 +1,6 @@
 // Package benchutil is shared by the Go workload programs and mirrors bench/common.hpp: the
 // command line `[-w workers] [n]`, VmRSS, the pseudo-random mix shared by all three languages,
-// and the one machine-readable RESULT line.
+// and the one machine-readable RESULT line, ending with the peak RSS (VmHWM).
 package benchutil
 
 import (
@@ -55,8 +55,8 @@ func Fail(msg string) {
 // Ms is the time since t0 in milliseconds.
 func Ms(t0 time.Time) float64 { return float64(time.Since(t0).Nanoseconds()) / 1e6 }
 
-// VmRSSBytes is the resident set size of this process, from /proc/self/status.
-func VmRSSBytes() int64 {
+// StatusKB is a "Vm…:" line of /proc/self/status in kB: VmRSS (resident now), VmHWM (peak).
+func StatusKB(key string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		Fail(err.Error())
@@ -64,15 +64,15 @@ func VmRSSBytes() int64 {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if line := s.Text(); strings.HasPrefix(line, "VmRSS:") {
+		if line := s.Text(); strings.HasPrefix(line, key+":") {
 			kb, err := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
 			if err != nil {
-				Fail("bad VmRSS line: " + line)
+				Fail("bad line in /proc/self/status: " + line)
 			}
-			return kb * 1024
+			return kb
 		}
 	}
-	Fail("no VmRSS in /proc/self/status")
+	Fail("no " + key + " in /proc/self/status")
 	return 0
 }
 
@@ -113,6 +113,6 @@ func Lateness(ns []int64) string {
 
 // Report prints the one machine-readable line; extra is " key=value" pairs.
 func Report(workload string, a Args, checksum int64, ms float64, extra string) {
-	fmt.Printf("RESULT workload=%s impl=go workers=%d n=%d checksum=%d ms=%.3f%s\n",
-		workload, a.Workers, a.N, checksum, ms, extra)
+	fmt.Printf("RESULT workload=%s impl=go workers=%d n=%d checksum=%d ms=%.3f%s peak_rss_kb=%d\n",
+		workload, a.Workers, a.N, checksum, ms, extra, StatusKB("VmHWM"))
 }

@@ -19,7 +19,7 @@ func main() {
 	var started, finished sync.WaitGroup
 	started.Add(int(a.N))
 	finished.Add(int(a.N))
-	rss0 := benchutil.VmRSSBytes()
+	rss0 := benchutil.StatusKB("VmRSS") * 1024
 	t0 := time.Now()
 	for i := int64(0); i < a.N; i++ {
 		go func(i int64) {
@@ -30,7 +30,7 @@ func main() {
 		}(i)
 	}
 	started.Wait()
-	rss1 := benchutil.VmRSSBytes()
+	rss1 := benchutil.StatusKB("VmRSS") * 1024
 	close(ch)
 	finished.Wait()
 	ms := benchutil.Ms(t0)

@@ -1,0 +1,73 @@
+// goro::condition_variable: Go's sync.Cond, with std::condition_variable's interface.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "goro/detail/spin_mutex.hpp"
+#include "goro/detail/waiter.hpp"
+#include "goro/mutex.hpp"
+
+namespace goro {
+
+/// Waits with a std::unique_lock<goro::mutex>; parks the fiber (or thread). Notifications are
+/// never lost: a waiter is queued before it releases the mutex.
+class condition_variable {
+ public:
+  condition_variable() = default;
+  condition_variable(const condition_variable&) = delete;
+  condition_variable& operator=(const condition_variable&) = delete;
+
+  void wait(std::unique_lock<mutex>& lk);
+  template <class Pred>
+  void wait(std::unique_lock<mutex>& lk, Pred pred) {
+    while (!pred()) wait(lk);
+  }
+
+  std::cv_status wait_until(std::unique_lock<mutex>& lk, std::chrono::steady_clock::time_point tp);
+  template <class Clock, class Duration>
+  std::cv_status wait_until(std::unique_lock<mutex>& lk,
+                            const std::chrono::time_point<Clock, Duration>& tp) {
+    return wait_until(lk, std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  tp - Clock::now()));
+  }
+  template <class Clock, class Duration, class Pred>
+  bool wait_until(std::unique_lock<mutex>& lk, const std::chrono::time_point<Clock, Duration>& tp,
+                  Pred pred) {
+    while (!pred())
+      if (wait_until(lk, tp) == std::cv_status::timeout) return pred();
+    return true;
+  }
+  template <class Rep, class Period>
+  std::cv_status wait_for(std::unique_lock<mutex>& lk, const std::chrono::duration<Rep, Period>& d) {
+    return wait_until(lk, std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+  }
+  template <class Rep, class Period, class Pred>
+  bool wait_for(std::unique_lock<mutex>& lk, const std::chrono::duration<Rep, Period>& d, Pred pred) {
+    return wait_until(lk, std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
+                      std::move(pred));
+  }
+
+  void notify_one() noexcept;
+  void notify_all() noexcept;
+
+ private:
+  struct node {
+    detail::waiter* w;
+    node* prev;
+    node* next;
+    bool queued;
+  };
+  void enqueue(node& n) noexcept;
+  bool dequeue_if_queued(node& n) noexcept;  // false: a notifier took it
+
+  detail::spin_mutex q_;
+  node* head_ = nullptr;
+  node* tail_ = nullptr;
+};
+
+}  // namespace goro

@@ -1,0 +1,56 @@
+// goro::mutex: Go's sync.Mutex — parks fibers (or threads) instead of blocking workers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "goro/detail/spin_mutex.hpp"
+#include "goro/detail/waiter.hpp"
+
+namespace goro {
+
+/// A mutual-exclusion lock meeting the standard Lockable requirements (use it with
+/// std::lock_guard, std::unique_lock, std::scoped_lock). Like Go's sync.Mutex: a short spin,
+/// then the caller parks in a FIFO queue; a woken waiter competes with newcomers, and a waiter
+/// that has waited more than 1 ms switches the mutex to starvation mode, where unlock hands it
+/// the lock directly, so no waiter starves.
+class mutex {
+ public:
+  mutex() = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock() {
+    std::uint32_t s = 0;
+    if (!state_.compare_exchange_strong(s, locked, std::memory_order_acquire)) lock_slow();
+  }
+  bool try_lock() noexcept {
+    std::uint32_t s = state_.load(std::memory_order_relaxed);
+    while (!(s & (locked | starving)))
+      if (state_.compare_exchange_weak(s, s | locked, std::memory_order_acquire)) return true;
+    return false;
+  }
+  void unlock() {
+    std::uint32_t s = locked;
+    if (!state_.compare_exchange_strong(s, 0, std::memory_order_release)) unlock_slow();
+  }
+
+ private:
+  // state_ bits. `waiters` mirrors "the queue is not empty" (changed under q_, by CAS).
+  static constexpr std::uint32_t locked = 1, waiters = 2, starving = 4;
+  struct node {
+    detail::waiter* w;
+    node* next;
+    std::int64_t since_ns;  // when this caller started waiting
+    bool handed;            // unlock gave it the lock (starvation mode)
+  };
+  void lock_slow();
+  void unlock_slow();
+
+  std::atomic<std::uint32_t> state_{0};
+  detail::spin_mutex q_;  // guards the queue
+  node* head_ = nullptr;
+  node* tail_ = nullptr;
+};
+
+}  // namespace goro

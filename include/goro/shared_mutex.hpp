@@ -1,0 +1,46 @@
+// goro::shared_mutex: Go's sync.RWMutex.
+#pragma once
+
+#include <cstdint>
+
+#include "goro/detail/spin_mutex.hpp"
+#include "goro/detail/waiter.hpp"
+
+namespace goro {
+
+/// A readers-writer lock meeting SharedLockable (std::shared_lock, std::unique_lock). Writers
+/// are not starved: once a writer waits, new readers queue behind it; when a writer unlocks, the
+/// readers that queued meanwhile go first, so readers are not starved either (Go's RWMutex).
+class shared_mutex {
+ public:
+  shared_mutex() = default;
+  shared_mutex(const shared_mutex&) = delete;
+  shared_mutex& operator=(const shared_mutex&) = delete;
+
+  void lock();
+  bool try_lock() noexcept;
+  void unlock();
+  void lock_shared();
+  bool try_lock_shared() noexcept;
+  void unlock_shared();
+
+ private:
+  struct node {
+    detail::waiter* w;
+    node* next;
+  };
+  struct queue {
+    node* head = nullptr;
+    node* tail = nullptr;
+    void push(node* n) noexcept;
+    void erase(node* n) noexcept;
+  };
+  void park(queue& q);
+
+  detail::spin_mutex mu_;
+  std::int64_t readers_ = 0;  // active readers
+  bool writer_ = false;       // a writer holds it
+  queue waiting_readers_, waiting_writers_;
+};
+
+}  // namespace goro

@@ -1,0 +1,101 @@
+// after, timer, ticker.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "goro/goro.hpp"
+
+using namespace std::chrono_literals;
+using clk = std::chrono::steady_clock;
+
+TEST_CASE("after: delivers once, after the duration, usable in select", "[time]") {
+  goro::runtime rt({.workers = 2});
+  auto [late_ms, chose_timeout] = rt.block_on([] {
+    auto t0 = clk::now();
+    auto c = goro::after(15ms);
+    clk::time_point fired = *c.recv();
+    double late = std::chrono::duration<double, std::milli>(fired - t0 - 15ms).count();
+    auto never = goro::make_chan<int>();
+    std::size_t i = goro::select(goro::case_recv(never), goro::case_recv(goro::after(5ms)));
+    return std::pair{late, i == 1};
+  });
+  CHECK(late_ms >= 0.0);
+  CHECK(late_ms < 200.0);
+  CHECK(chose_timeout);
+  auto c = goro::after(1ms);  // from a plain thread: the default runtime's timers
+  CHECK(c.recv().has_value());
+}
+
+TEST_CASE("timer: fires, stop, reset", "[time]") {
+  goro::runtime rt({.workers = 2});
+  bool ok = rt.block_on([] {
+    goro::timer t(10ms);
+    auto t0 = clk::now();
+    t.c().recv();
+    bool waited = clk::now() - t0 >= 10ms;
+    bool stop_after_fire = !t.stop();  // already fired: false
+    goro::timer s(50ms);
+    bool stopped = s.stop();  // pending: true
+    bool nothing = goro::select(goro::case_recv(s.c()), goro::case_recv(goro::after(80ms))) == 1;
+    bool reset_stopped = !s.reset(5ms);  // was not pending
+    auto t1 = clk::now();
+    s.c().recv();
+    bool refired = clk::now() - t1 >= 5ms;
+    goro::timer r(1h);
+    bool reset_pending = r.reset(1ms);
+    r.c().recv();
+    return waited && stop_after_fire && stopped && nothing && reset_stopped && refired && reset_pending;
+  });
+  CHECK(ok);
+}
+
+TEST_CASE("ticker: ticks periodically, drops ticks for a slow receiver, stop", "[time]") {
+  goro::runtime rt({.workers = 2});
+  auto [ticks, gaps_ok, dropped_ok, stopped_ok] = rt.block_on([] {
+    goro::ticker t(5ms);
+    auto prev = clk::now();
+    int n = 0;
+    bool gaps = true;
+    for (; n < 10; ++n) {
+      auto at = *t.c().recv();
+      if (at - prev < 3ms) gaps = false;  // generous: ticks are 5 ms apart
+      prev = at;
+    }
+    goro::sleep_for(40ms);  // slow receiver: ~8 ticks due, at most one buffered
+    int buffered = 0;
+    while (t.c().try_recv()) ++buffered;
+    t.stop();
+    goro::sleep_for(15ms);
+    bool quiet = t.c().try_recv().empty();
+    t.reset(2ms);
+    bool again = t.c().recv().has_value();
+    return std::tuple{n, gaps, buffered <= 1, quiet && again};
+  });
+  CHECK(ticks == 10);
+  CHECK(gaps_ok);
+  CHECK(dropped_ok);
+  CHECK(stopped_ok);
+  CHECK_THROWS_AS(goro::ticker(0s), std::invalid_argument);
+}
+
+TEST_CASE("time: 100,000 pending timers are cheap", "[time][scale]") {
+  goro::runtime rt({.workers = 2});
+  const int n = 100000;
+  std::atomic<int> fired{0};
+  goro::wait_group wg;
+  auto t0 = clk::now();
+  rt.block_on([&] {
+    for (int i = 0; i < n; ++i)
+      wg.go([&, i] {
+        goro::sleep_for(std::chrono::milliseconds(1 + i % 20));
+        fired++;
+      });
+    wg.wait();
+  });
+  double s = std::chrono::duration<double>(clk::now() - t0).count();
+  INFO("100,000 sleepers took " << s << " s");
+  CHECK(fired.load() == n);
+  CHECK(s < 10.0);
+}
