@@ -25,7 +25,8 @@ chan_core* chan_make(const elem_ops* ops, std::size_t elem_align, std::size_t ca
 
 void chan_release(chan_core* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  for (std::size_t i = 0; i < c->count; ++i) c->ops->destroy(c->slot(c->head + i));
+  const std::size_t n = c->count.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < n; ++i) c->ops->destroy(c->slot(c->head + i));
   std::size_t align = c->alloc_align;
   c->~chan_core();
   ::operator delete(static_cast<void*>(c), std::align_val_t{align});
@@ -52,9 +53,10 @@ bool try_send_locked(chan_core* c, void* src, waiter** wake) noexcept {
     *wake = r->w;
     return true;
   }
-  if (c->count < c->cap) {
-    c->ops->to_slot(c->slot(c->head + c->count), src);
-    ++c->count;
+  const std::size_t n = c->count.load(std::memory_order_relaxed);
+  if (n < c->cap) {
+    c->ops->to_slot(c->slot(c->head + n), src);
+    c->count.store(n + 1, std::memory_order_relaxed);
     return true;
   }
   return false;
@@ -75,13 +77,13 @@ recv_status try_recv_locked(chan_core* c, void* dst, waiter** wake) noexcept {
     *wake = s->w;
     return recv_status::ok;
   }
-  if (c->count > 0) {
+  if (const std::size_t n = c->count.load(std::memory_order_relaxed); n > 0) {
     c->ops->from_slot(dst, c->slot(c->head));
     c->head = (c->head + 1) % c->cap;
-    --c->count;
+    c->count.store(n - 1, std::memory_order_relaxed);
     return recv_status::ok;
   }
-  return c->closed ? recv_status::closed : recv_status::empty;
+  return c->closed.load(std::memory_order_relaxed) ? recv_status::closed : recv_status::empty;
 }
 
 namespace {
@@ -106,7 +108,7 @@ void park_on(chan_core* c, wait_queue& q, chan_waiter& s) {
 
 void chan_send(chan_core* c, void* src) {
   c->lock.lock();
-  if (c->closed) {
+  if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
     throw_send_closed();
   }
@@ -126,7 +128,7 @@ void chan_send(chan_core* c, void* src) {
 
 bool chan_try_send(chan_core* c, void* src) {
   c->lock.lock();
-  if (c->closed) {
+  if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
     throw_send_closed();
   }
@@ -165,11 +167,11 @@ recv_status chan_try_recv(chan_core* c, void* dst) {
 
 void chan_close(chan_core* c) {
   c->lock.lock();
-  if (c->closed) {
+  if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
     throw channel_closed("goro: close of closed channel");
   }
-  c->closed = true;
+  c->closed.store(true, std::memory_order_relaxed);
   // Collect everyone first, wake after unlocking (a woken fiber may run at once elsewhere and
   // touch the channel). The waiters stay valid: their owners cannot return until unparked.
   chan_waiter* woken = nullptr;
@@ -190,7 +192,7 @@ void chan_close(chan_core* c) {
 
 std::size_t chan_len(chan_core* c) noexcept {
   c->lock.lock();
-  std::size_t n = c->count;
+  std::size_t n = c->count.load(std::memory_order_relaxed);
   c->lock.unlock();
   return n;
 }

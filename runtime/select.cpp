@@ -49,6 +49,29 @@ struct lockset {
   static void unlock_fn(void* p) noexcept { static_cast<lockset*>(p)->unlock(); }
 };
 
+// A hint read without the lock: may the case complete now?
+bool looks_ready(const select_case& sc) noexcept {
+  const chan_core* c = sc.c;
+  if (c->closed.load(std::memory_order_relaxed)) return true;
+  const std::size_t n = c->count.load(std::memory_order_relaxed);
+  if (sc.k == select_case::kind::send)
+    return c->recvq.size.load(std::memory_order_relaxed) != 0 || n < c->cap;
+  return c->sendq.size.load(std::memory_order_relaxed) != 0 || n != 0;
+}
+
+// Under sc.c's lock: completes the case if it can. 1: done (a peer to unpark may be in *wake);
+// 0: not ready; -1: a send on a closed channel.
+int try_case_locked(select_case& sc, waiter** wake) noexcept {
+  if (sc.k == select_case::kind::send) {
+    if (sc.c->closed.load(std::memory_order_relaxed)) return -1;
+    return try_send_locked(sc.c, sc.elem, wake) ? 1 : 0;
+  }
+  recv_status st = try_recv_locked(sc.c, sc.elem, wake);
+  if (st == recv_status::empty) return 0;
+  sc.ok = st == recv_status::ok;
+  return 1;
+}
+
 }  // namespace
 
 std::size_t select_impl(select_case* cases, std::size_t n) {
@@ -79,22 +102,31 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
                 static_cast<std::size_t>(std::unique(chans.data(), chans.data() + active) -
                                          chans.data())};
 
+  // Fast pass: in poll order, try only the cases that look ready, locking one channel at a
+  // time. Usually a case is ready and this is all a select costs.
+  for (std::size_t k = 0; k < active; ++k) {
+    select_case& sc = cases[order[k]];
+    if (!looks_ready(sc)) continue;
+    sc.c->lock.lock();
+    waiter* wake = nullptr;
+    int r = try_case_locked(sc, &wake);
+    sc.c->lock.unlock();
+    if (r < 0) throw channel_closed("goro: send on closed channel (in select)");
+    if (r > 0) {
+      if (wake) wake->unpark();
+      return order[k];
+    }
+  }
+
+  // Slow pass: all channels locked, so that no case can become ready unseen before we queue.
   locks.lock();
   for (std::size_t k = 0; k < active; ++k) {
     select_case& sc = cases[order[k]];
     waiter* wake = nullptr;
-    if (sc.k == select_case::kind::send) {
-      if (sc.c->closed) {
-        locks.unlock();
-        throw channel_closed("goro: send on closed channel (in select)");
-      }
-      if (!try_send_locked(sc.c, sc.elem, &wake)) continue;
-    } else {
-      recv_status st = try_recv_locked(sc.c, sc.elem, &wake);
-      if (st == recv_status::empty) continue;
-      sc.ok = st == recv_status::ok;
-    }
+    int r = try_case_locked(sc, &wake);
+    if (r == 0) continue;
     locks.unlock();
+    if (r < 0) throw channel_closed("goro: send on closed channel (in select)");
     if (wake) wake->unpark();
     return order[k];
   }

@@ -54,6 +54,7 @@ recv_chan<clock::time_point> after_ns(std::int64_t when_ns) {
     delete self;  // nobody else references the node
     return timer_heap::freed;
   };
+  o->node.discard = [](timer_node* n) { delete reinterpret_cast<one_shot*>(n); };
   go_target().add_timer(&o->node);
   return out;
 }

@@ -39,6 +39,13 @@ void timer_heap::erase_at(std::size_t i) noexcept {
   if (i > 0 && heap_[(i - 1) / 2]->when_ns > last->when_ns) up(i); else down(i);
 }
 
+timer_heap::~timer_heap() {
+  for (timer_node* n : heap_) {
+    n->index = timer_node::not_queued;
+    if (n->discard) n->discard(n);
+  }
+}
+
 bool timer_heap::add(timer_node* n) {
   std::lock_guard lk(mu_);
   heap_.push_back(n);

@@ -21,6 +21,9 @@ struct timer_node {
   // to fire again (periodic timers), timer_heap::none, or timer_heap::freed if it destroyed the
   // node (one-shot timers nobody else references).
   std::int64_t (*fire)(timer_node*) = nullptr;
+  // For nodes owned by the heap itself (goro::after): frees a node still pending when the heap
+  // is destroyed. nullptr for nodes whose owner removes them.
+  void (*discard)(timer_node*) = nullptr;
   std::size_t index = not_queued;           // position in the heap (under the heap lock)
   std::atomic<bool> firing{false};          // its callback is running
 };
@@ -29,6 +32,12 @@ class timer_heap {
  public:
   static constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
   static constexpr std::int64_t freed = std::numeric_limits<std::int64_t>::min();
+
+  timer_heap() = default;
+  timer_heap(const timer_heap&) = delete;
+  timer_heap& operator=(const timer_heap&) = delete;
+  /// Discards the heap-owned nodes still pending (see timer_node::discard).
+  ~timer_heap();
 
   /// Queues `n`; returns true if it became the earliest deadline.
   bool add(timer_node* n);

@@ -35,10 +35,12 @@ struct select_state {
   std::uint32_t winner = 0;  // written by the winning waker under its channel's lock
 };
 
-/// FIFO of chan_waiters (intrusive, doubly linked for O(1) removal by a select).
+/// FIFO of chan_waiters (intrusive, doubly linked for O(1) removal by a select). Changed only
+/// under the channel's lock; `size` may be read without it as a hint (select's fast pass).
 struct wait_queue {
   chan_waiter* head = nullptr;
   chan_waiter* tail = nullptr;
+  std::atomic<std::uint32_t> size{0};
   bool empty() const noexcept { return head == nullptr; }
   void push_back(chan_waiter* s) noexcept {
     s->next = nullptr;
@@ -46,12 +48,14 @@ struct wait_queue {
     if (tail) tail->next = s; else head = s;
     tail = s;
     s->queued = true;
+    size.store(size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void remove(chan_waiter* s) noexcept {
     if (s->prev) s->prev->next = s->next; else head = s->next;
     if (s->next) s->next->prev = s->prev; else tail = s->prev;
     s->prev = s->next = nullptr;
     s->queued = false;
+    size.store(size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
 };
 
@@ -79,11 +83,13 @@ inline constexpr elem_ops elem_ops_for{
     [](void* slot) noexcept { static_cast<T*>(slot)->~T(); },
     sizeof(T)};
 
+// Fields are changed under `lock`. `closed`, `count` and the queues' sizes are atomics only so
+// that select's fast pass may read them without the lock, as hints.
 struct chan_core {
   spin_mutex lock;
-  bool closed = false;
+  std::atomic<bool> closed{false};
   std::size_t cap = 0;
-  std::size_t count = 0;  // buffered elements
+  std::atomic<std::size_t> count{0};  // buffered elements
   std::size_t head = 0;   // index of the oldest buffered element
   char* buf = nullptr;    // cap slots of ops->size bytes
   const elem_ops* ops = nullptr;
