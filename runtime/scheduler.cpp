@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -468,13 +469,24 @@ worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state,
   return switch_context(rec);
 }
 
-void scheduler::yield_current(worker* w) noexcept {
+void scheduler::yield_current(worker* w) {
+  fiber* self = w->current;
+  if (stopping()) {
+    // Let the worker exit even if this fiber only ever yields; teardown resumes it to unwind.
+    if (!self->unwinding) {
+      switch_record rec{w, self, &w->sched_ctx, after_switch::requeue};
+      switch_context(rec);
+    }
+    // Not while another exception propagates (from a destructor): that would terminate.
+    if (self->unwinding && std::uncaught_exceptions() == 0) throw fiber_unwind{};
+    return;
+  }
   fiber* next = next_local(w);
-  if (!next && !stopping()) next = take_global(w, 1);
+  if (!next) next = take_global(w, 1);
   if (!next) return;  // nothing else to run here: keep going
   w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
                       std::memory_order_relaxed);
-  switch_record rec{w, w->current, next, after_switch::requeue};
+  switch_record rec{w, self, next, after_switch::requeue};
   switch_context(rec);
 }
 

@@ -50,7 +50,8 @@ class scheduler {
   /// Switches away with the park action; returns the worker the fiber resumes on.
   worker* park_current(worker* w, std::atomic<std::uint32_t>* state, void (*unlock)(void*),
                        void* lock) noexcept;
-  void yield_current(worker* w) noexcept;
+  /// Throws fiber_unwind when resumed by teardown.
+  void yield_current(worker* w);
   [[noreturn]] void exit_current(worker* w, fiber* self) noexcept;
 
   // --- timers ---

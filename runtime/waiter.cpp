@@ -1,5 +1,7 @@
 #include "goro/detail/waiter.hpp"
 
+#include <exception>
+
 #include "futex.hpp"
 #include "scheduler.hpp"
 #include "worker.hpp"
@@ -13,6 +15,12 @@ namespace goro::detail {
 // Only the owner leaves N and only unparkers leave P, so each unpark wakes the owner at most
 // once and an unpark racing with park is never lost.
 
+// Resumed by runtime teardown: unwind the fiber's stack. Not while another exception propagates
+// (a park inside a destructor): throwing then would terminate, so return as if woken.
+void waiter::throw_if_unwinding() const {
+  if (fiber_->unwinding && std::uncaught_exceptions() == 0) throw fiber_unwind{};
+}
+
 void waiter::park() {
   if (state_.load(std::memory_order_acquire) == notified) {
     state_.store(empty, std::memory_order_relaxed);
@@ -21,7 +29,7 @@ void waiter::park() {
   if (fiber_) {
     worker* w = current_worker();
     w->sched->park_current(w, &state_, nullptr, nullptr);
-    if (fiber_->unwinding) throw fiber_unwind{};
+    throw_if_unwinding();
     return;
   }
   std::uint32_t s = empty;
@@ -35,7 +43,7 @@ void waiter::park_unlocking(void (*unlock)(void*), void* lock) {
   if (fiber_) {
     worker* w = current_worker();
     w->sched->park_current(w, &state_, unlock, lock);
-    if (fiber_->unwinding) throw fiber_unwind{};
+    throw_if_unwinding();
     return;
   }
   unlock(lock);  // a thread keeps the token, so an unpark after this is not lost

@@ -158,20 +158,28 @@ TEST_CASE("errgroup: void tasks, exceptions become errors, zero value usable", "
 TEST_CASE("errgroup: set_limit is observed, try_go", "[errgroup]") {
   goro::runtime rt({.workers = 2});
   const int tasks = static_cast<int>(scaled(2000, 200));
-  auto [max_running, count, tried] = rt.block_on([tasks] {
+  auto [max_running, count, full_at_limit, tried] = rt.block_on([tasks] {
     goro::errgroup g;
     g.set_limit(8);
     std::atomic<int> running{0}, max_running{0}, count{0};
-    for (int i = 0; i < tasks; ++i)
-      g.go([&] {
-        int now = ++running;
-        int m = max_running.load();
-        while (now > m && !max_running.compare_exchange_weak(m, now)) {
-        }
-        goro::yield();
-        count++;
-        --running;
-      });
+    auto gate = goro::make_chan<int>();
+    auto task = [&] {
+      int now = ++running;
+      int m = max_running.load();
+      while (now > m && !max_running.compare_exchange_weak(m, now)) {
+      }
+      gate.recv();  // held until the gate closes
+      count++;
+      --running;
+    };
+    for (int i = 0; i < 8; ++i) g.go(task);  // fills every slot
+    while (running.load() < 8) goro::yield();
+    bool full = !g.try_go(task);  // a ninth may not start
+    goro::go([&] {
+      goro::sleep_for(std::chrono::milliseconds(2));
+      gate.close();
+    });
+    for (int i = 8; i < tasks; ++i) g.go(task);  // blocks for free slots
     g.wait();
     goro::errgroup h;
     h.set_limit(1);
@@ -180,10 +188,16 @@ TEST_CASE("errgroup: set_limit is observed, try_go", "[errgroup]") {
     bool second = h.try_go([] {});  // the only slot is taken
     block.send(1);
     h.wait();
-    return std::tuple{max_running.load(), count.load(), first && !second};
+    return std::tuple{max_running.load(), count.load(), full, first && !second};
   });
-  CHECK(max_running <= 8);
-  CHECK(max_running >= 2);
+  CHECK(max_running == 8);
   CHECK(count == tasks);
+  CHECK(full_at_limit);
   CHECK(tried);
+  goro::errgroup busy;
+  auto hold = goro::make_chan<int>();
+  busy.go([hold] { hold.recv(); });
+  CHECK_THROWS_AS(busy.set_limit(2), std::logic_error);  // not while tasks run
+  hold.send(1);
+  busy.wait();
 }

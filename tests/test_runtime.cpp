@@ -272,11 +272,16 @@ TEST_CASE("runtime: destructor returns with fibers parked forever, unwinding the
         counted c{&destroyed};
         goro::sleep_for(1h);
       });
+    for (int i = 0; i < 4; ++i)
+      rt.go([&] {
+        counted c{&destroyed};
+        for (;;) goro::yield();  // never blocks: teardown must still stop and unwind it
+      });
     parked.wait();
     // Give the sleepers a moment to reach their sleep; those that do not are simply never started.
     rt.block_on([] { goro::sleep_for(20ms); });
   }
-  CHECK(destroyed.load() == 2 * n);
+  CHECK(destroyed.load() == 2 * n + 4);
   CHECK(resumed.load() == 0);
 }
 
