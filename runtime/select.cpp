@@ -5,6 +5,8 @@
 // others skip our waiters. Once woken, relock and take the losing waiters off their queues.
 #include <algorithm>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "channel_ops.hpp"
@@ -19,22 +21,28 @@ namespace {
 // Small selects keep their scratch arrays on the stack.
 constexpr std::size_t inline_cases = 16;
 
+// Uninitialised storage for n trivially destructible Ts: the hot path writes only what it uses.
 template <class T>
 class scratch {
+  static_assert(std::is_trivially_destructible_v<T>);
+
  public:
   explicit scratch(std::size_t n) {
     if (n > inline_cases) {
-      heap_ = std::make_unique<T[]>(n);
-      p_ = heap_.get();
+      heap_ = std::make_unique<storage[]>(n);
+      p_ = reinterpret_cast<T*>(heap_.get());
     }
   }
   T& operator[](std::size_t i) noexcept { return p_[i]; }
   T* data() noexcept { return p_; }
 
  private:
-  T local_[inline_cases];
-  std::unique_ptr<T[]> heap_;
-  T* p_ = local_;
+  struct storage {
+    alignas(T) unsigned char bytes[sizeof(T)];
+  };
+  storage local_[inline_cases];
+  std::unique_ptr<storage[]> heap_;
+  T* p_ = reinterpret_cast<T*>(local_);
 };
 
 struct lockset {
@@ -86,8 +94,10 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
       continue;
     }
     if (!cases[i].c) continue;  // nil channel: never ready
-    // Inside-out Fisher-Yates: every permutation equally likely.
-    std::size_t j = fast_random() % (active + 1);
+    // Inside-out Fisher-Yates: every permutation equally likely. j = r * (active + 1) / 2^32 is
+    // in [0, active] without a division (Lemire).
+    std::size_t j = static_cast<std::size_t>(
+        (std::uint64_t{fast_random()} * (active + 1)) >> 32);
     order[active] = order[j];
     order[j] = static_cast<std::uint32_t>(i);
     chans[active] = cases[i].c;
@@ -141,7 +151,7 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
   scratch<chan_waiter> ws(n);
   for (std::size_t k = 0; k < active; ++k) {
     std::uint32_t i = order[k];
-    chan_waiter& cw = ws[i];
+    chan_waiter& cw = *::new (&ws[i]) chan_waiter();
     cw.w = &w;
     cw.elem = cases[i].elem;
     cw.sel = &st;
