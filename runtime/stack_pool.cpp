@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -101,12 +102,12 @@ std::size_t stack_pool::acquire(fiber** out, std::size_t n) {
   char* fresh;
   {
     std::lock_guard lk(mu_);
-    std::size_t got = 0;
-    while (got < n && free_) {
-      out[got++] = free_;
-      free_ = free_->next;
+    if (!free_.empty()) {
+      std::size_t got = std::min(n, free_.size());
+      std::copy(free_.end() - static_cast<std::ptrdiff_t>(got), free_.end(), out);
+      free_.resize(free_.size() - got);
+      return got;
     }
-    if (got > 0) return got;
     fresh = reserve(&n);
   }
   // New slots: the guard-page syscalls happen outside the lock.
@@ -116,10 +117,12 @@ std::size_t stack_pool::acquire(fiber** out, std::size_t n) {
 
 void stack_pool::release(fiber* const* slots, std::size_t n) noexcept {
   if (n == 0) return;
-  for (std::size_t i = 0; i + 1 < n; ++i) slots[i]->next = slots[i + 1];
   std::lock_guard lk(mu_);
-  slots[n - 1]->next = free_;
-  free_ = slots[0];
+  try {
+    free_.insert(free_.end(), slots, slots + n);
+  } catch (const std::bad_alloc&) {
+    // Out of memory for the list itself: leak these slots (they are unmapped with the pool).
+  }
 }
 
 }  // namespace goro::detail

@@ -63,7 +63,9 @@ class stack_pool {
   std::size_t slot_;    // guard + usable + control block area
   std::size_t guard_;   // guard bytes at the bottom of each slot (one page)
   std::mutex mu_;
-  fiber* free_ = nullptr;  // free slots, linked through fiber::next
+  // Free slots. An array, not a list linked through the slots: every slot sits on its own page,
+  // and walking a list under the lock would take a cache (and TLB) miss per slot.
+  std::vector<fiber*> free_;
   std::vector<slab> slabs_;
 };
 
