@@ -49,6 +49,7 @@ int main() {
     constexpr int num_items = 48;
     constexpr int limit = 4;
     std::vector<std::string> items;
+    items.reserve(num_items);
     for (int i = 0; i < num_items; ++i) items.push_back(make_item(i));
 
     std::vector<std::uint64_t> digests(num_items);

@@ -64,8 +64,8 @@ int main() {
     auto c = goro::make_chan<std::int64_t>();
     goro::go(skynet, c, 0, 1'000'000, 10);
     std::int64_t result = *c.recv();
-    std::printf("result %lld (expected 499999500000) in %.1f ms\n",
-                static_cast<long long>(result), ms_since(t0));
+    std::printf("result %lld (expected 499999500000) in %.1f ms\n", static_cast<long long>(result),
+                ms_since(t0));
     return sum == 110 && result == 499999500000 ? 0 : 1;
   });
 }

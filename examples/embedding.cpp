@@ -33,7 +33,7 @@ class compute_service {
     for (std::size_t i = 0; i < fibers; ++i) {
       // wg.go(rt, f): spawn on this runtime (we are on a plain thread, not in a fiber).
       fibers_.go(rt_, [jobs = jobs_] {
-        for (job j : jobs) j.reply.send(collatz_steps(j.n));  // ends when jobs_ is closed
+        for (const job& j : jobs) j.reply.send(collatz_steps(j.n));  // ends when jobs_ is closed
       });
     }
   }
@@ -81,6 +81,7 @@ int main() {
 
     // The existing program's threads.
     std::vector<std::thread> threads;
+    threads.reserve(num_threads);
     for (int t = 0; t < num_threads; ++t) {
       threads.emplace_back([&service, &totals, t] {
         std::uint64_t total = 0;

@@ -23,7 +23,8 @@
 #include <variant>
 #include <vector>
 
-using done_chan = goro::recv_chan<std::monostate>;  // Go: done <-chan struct{}
+// Go: done <-chan struct{}. (goro::context::done() returns the same type.)
+using done_chan = goro::recv_chan<std::monostate>;
 
 // Starts every stage fiber and knows when all of them have returned.
 struct stage_group {
@@ -43,7 +44,8 @@ static bool send_or_done(const goro::chan<int>& out, int v, const done_chan& don
 }
 
 // func gen(done <-chan struct{}, nums ...int) <-chan int
-static goro::recv_chan<int> gen(stage_group& stages, done_chan done, std::vector<int> nums) {
+static goro::recv_chan<int> gen(stage_group& stages, goro::recv_chan<std::monostate> done,
+                                std::vector<int> nums) {
   auto out = goro::make_chan<int>();
   stages.go([done, out, nums = std::move(nums)] {
     for (int n : nums)
@@ -54,7 +56,8 @@ static goro::recv_chan<int> gen(stage_group& stages, done_chan done, std::vector
 }
 
 // func sq(done <-chan struct{}, in <-chan int) <-chan int
-static goro::recv_chan<int> sq(stage_group& stages, done_chan done, goro::recv_chan<int> in) {
+static goro::recv_chan<int> sq(stage_group& stages, goro::recv_chan<std::monostate> done,
+                               goro::recv_chan<int> in) {
   auto out = goro::make_chan<int>();
   stages.go([done, in, out] {
     for (int n : in)
@@ -65,7 +68,7 @@ static goro::recv_chan<int> sq(stage_group& stages, done_chan done, goro::recv_c
 }
 
 // func merge(done <-chan struct{}, cs ...<-chan int) <-chan int
-static goro::recv_chan<int> merge(stage_group& stages, done_chan done,
+static goro::recv_chan<int> merge(stage_group& stages, goro::recv_chan<std::monostate> done,
                                   const std::vector<goro::recv_chan<int>>& cs) {
   auto out = goro::make_chan<int>();
   // Shared by the output fibers and the closer, which may outlive this call.
@@ -118,6 +121,7 @@ int main() {
       std::iota(nums.begin(), nums.end(), 1);
       auto in = gen(stages, ctx.done(), std::move(nums));
       std::vector<goro::recv_chan<int>> squares;
+      squares.reserve(4);
       for (int i = 0; i < 4; ++i) squares.push_back(sq(stages, ctx.done(), in));
       auto out = merge(stages, ctx.done(), squares);
       int taken = 0;

@@ -30,7 +30,8 @@
 using namespace std::chrono_literals;
 
 // Starts a slow call in its own fiber; the result arrives on the returned channel.
-static goro::recv_chan<std::string> slow_call(std::chrono::milliseconds takes, std::string result) {
+static goro::recv_chan<std::string> slow_call(std::chrono::milliseconds takes,
+                                              const std::string& result) {
   auto c = goro::make_chan<std::string>(1);
   goro::go([=] {
     goro::sleep_for(takes);

@@ -14,7 +14,7 @@ chan_core* chan_make(const elem_ops* ops, std::size_t elem_align, std::size_t ca
     throw std::length_error("goro: make_chan capacity too large");
   std::size_t align = elem_align > alignof(chan_core) ? elem_align : alignof(chan_core);
   std::size_t off = (sizeof(chan_core) + elem_align - 1) / elem_align * elem_align;
-  void* mem = ::operator new(off + cap * ops->size, std::align_val_t{align});
+  void* mem = ::operator new (off + cap * ops->size, std::align_val_t{align});
   auto* c = ::new (mem) chan_core();
   c->cap = cap;
   c->ops = ops;
@@ -29,7 +29,7 @@ void chan_release(chan_core* c) noexcept {
   for (std::size_t i = 0; i < n; ++i) c->ops->destroy(c->slot(c->head + i));
   std::size_t align = c->alloc_align;
   c->~chan_core();
-  ::operator delete(static_cast<void*>(c), std::align_val_t{align});
+  ::operator delete (static_cast<void*>(c), std::align_val_t{align});
 }
 
 chan_waiter* dequeue(wait_queue& q) noexcept {

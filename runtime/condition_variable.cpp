@@ -6,7 +6,8 @@ void condition_variable::enqueue(node& n) noexcept {
   std::lock_guard g(q_);
   n.prev = tail_;
   n.next = nullptr;
-  if (tail_) tail_->next = &n; else head_ = &n;
+  if (tail_) tail_->next = &n;
+  else head_ = &n;
   tail_ = &n;
   n.queued = true;
 }

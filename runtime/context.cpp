@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "goro/detail/spin_mutex.hpp"
 #include "goro/runtime.hpp"
 #include "goro/timer.hpp"
-#include "goro/detail/spin_mutex.hpp"
 #include "scheduler.hpp"
 #include "timer_heap.hpp"
 

@@ -32,9 +32,11 @@ error::error(std::string_view context, const error& cause)
           impl{std::string(context) + ": " + cause.message(), cause, nullptr})) {}
 
 error::error(std::exception_ptr e)
-    : impl_(e ? std::make_shared<const impl>(impl{describe(e), {}, e}) : nullptr) {}
+    : impl_(e ? std::make_shared<const impl>(impl{describe(e), {}, std::move(e)}) : nullptr) {}
 
-const std::string& error::message() const noexcept { return impl_ ? impl_->message : empty_message; }
+const std::string& error::message() const noexcept {
+  return impl_ ? impl_->message : empty_message;
+}
 error error::unwrap() const noexcept { return impl_ ? impl_->cause : error(); }
 std::exception_ptr error::exception() const noexcept { return impl_ ? impl_->exception : nullptr; }
 

@@ -26,12 +26,12 @@ struct fiber {
   void (*invoke)(void*) = nullptr;   // runs the callable stored at `fn`
   void (*destroy)(void*) = nullptr;  // destroys it
   void* fn = nullptr;
-  std::uint64_t id = 0;     // shown in diagnostics (stack overflow, uncaught exception)
+  std::uint64_t id = 0;      // shown in diagnostics (stack overflow, uncaught exception)
   char* stack_lo = nullptr;  // lowest usable stack byte (just above the guard page)
   char* stack_hi = nullptr;  // one past the highest usable byte (the callable sits above)
   stack_pool* pool = nullptr;
   slot_state state = slot_state::free;  // owner-written; read by teardown after workers join
-  bool started = false;    // entry function has run
+  bool started = false;                 // entry function has run
   bool unwinding = false;  // set by runtime teardown: blocking calls throw fiber_unwind
   bool finished = false;   // returned from its entry; stack about to be released
   bool canary = false;     // no guard page below this stack: check the canary at switch-out

@@ -23,7 +23,8 @@ class global_queue {
     first->batch_next = nullptr;
     first->batch_len = static_cast<std::uint32_t>(n);
     std::lock_guard lk(mu_);
-    if (tail_) tail_->batch_next = first; else head_ = first;
+    if (tail_) tail_->batch_next = first;
+    else head_ = first;
     tail_ = first;
     size_.store(size_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }

@@ -1,5 +1,7 @@
 #include "goro/mutex.hpp"
 
+#include <sched.h>
+
 #include "futex.hpp"
 
 namespace goro {
@@ -7,12 +9,21 @@ namespace goro {
 namespace {
 constexpr std::int64_t starvation_threshold_ns = 1'000'000;  // Go: 1 ms
 constexpr int spin_rounds = 4;
+
+void backoff(int& spins) noexcept {
+  if (++spins < 64) detail::cpu_relax();
+  else sched_yield();
+}
 }  // namespace
+
+void mutex::release_queue(void* m) noexcept {
+  static_cast<mutex*>(m)->state_.fetch_and(~qlock, std::memory_order_release);
+}
 
 void mutex::lock_slow() {
   std::int64_t since = 0;
   bool woken = false;  // a woken waiter is first in line: it may take the lock even when starving
-  int spins = 0;
+  int spins = 0, waits = 0;
   for (;;) {
     std::uint32_t s = state_.load(std::memory_order_relaxed);
     const std::uint32_t blocked = woken ? locked : (locked | starving);
@@ -28,15 +39,13 @@ void mutex::lock_slow() {
     if (since == 0) since = detail::monotonic_ns();
     if (woken && !(s & starving) && detail::monotonic_ns() - since > starvation_threshold_ns)
       state_.fetch_or(starving, std::memory_order_relaxed);  // from now on: hand-offs only
-
-    q_.lock();
-    s = state_.load(std::memory_order_relaxed);
-    // Queue only if still blocked, validating the state and announcing ourselves in one CAS:
-    // an unlock that beat us makes it fail, so we never park on a free mutex.
-    if (!(s & blocked) || !state_.compare_exchange_strong(s, s | waiters, std::memory_order_relaxed)) {
-      q_.unlock();
+    if (s & qlock) {
+      backoff(waits);
       continue;
     }
+    // Take the queue and announce ourselves in the CAS that also re-validates "blocked": an
+    // unlock that beat us makes it fail, so we never park on a free mutex.
+    if (!state_.compare_exchange_weak(s, s | qlock | waiters, std::memory_order_acquire)) continue;
     detail::waiter w;
     node n{&w, nullptr, since, false};
     if (woken) {  // keep our place at the front (Go's LIFO re-queue)
@@ -44,21 +53,14 @@ void mutex::lock_slow() {
       head_ = &n;
       if (!tail_) tail_ = &n;
     } else {
-      if (tail_) tail_->next = &n; else head_ = &n;
+      if (tail_) tail_->next = &n;
+      else head_ = &n;
       tail_ = &n;
     }
     try {
-      w.park_unlocking(detail::spin_mutex::unlock_fn, &q_);
-    } catch (...) {  // runtime teardown: leave the queue
-      q_.lock();
-      node* prev = nullptr;
-      for (node* p = head_; p; prev = p, p = p->next)
-        if (p == &n) {
-          (prev ? prev->next : head_) = n.next;
-          if (tail_ == &n) tail_ = prev;
-          break;
-        }
-      q_.unlock();
+      w.park_unlocking(release_queue, this);
+    } catch (...) {  // runtime teardown
+      leave_queue(&n);
       throw;
     }
     if (n.handed) return;  // the lock was handed to us
@@ -67,18 +69,48 @@ void mutex::lock_slow() {
   }
 }
 
-void mutex::unlock_slow() {
-  q_.lock();
-  node* n = head_;
-  if (n) {
-    head_ = n->next;
-    if (!head_) tail_ = nullptr;
-  }
+void mutex::leave_queue(node* n) noexcept {
   std::uint32_t s = state_.load(std::memory_order_relaxed);
+  for (int waits = 0;;) {
+    if (!(s & qlock) && state_.compare_exchange_weak(s, s | qlock, std::memory_order_acquire))
+      break;
+    backoff(waits);
+    s = state_.load(std::memory_order_relaxed);
+  }
+  node* prev = nullptr;
+  for (node* p = head_; p; prev = p, p = p->next)
+    if (p == n) {
+      (prev ? prev->next : head_) = n->next;
+      if (tail_ == n) tail_ = prev;
+      break;
+    }
+  state_.fetch_and(head_ ? ~qlock : ~(qlock | waiters), std::memory_order_release);
+}
+
+void mutex::unlock_slow() {
+  std::uint32_t s = state_.load(std::memory_order_relaxed);
+  for (int waits = 0;;) {
+    if (s & qlock) {
+      backoff(waits);
+      s = state_.load(std::memory_order_relaxed);
+      continue;
+    }
+    if (!(s & waiters)) {  // nobody queued: release (and leave starvation mode)
+      if (state_.compare_exchange_weak(s, s & ~(locked | starving), std::memory_order_release))
+        return;
+      continue;
+    }
+    if (state_.compare_exchange_weak(s, s | qlock, std::memory_order_acquire)) break;
+  }
+  node* n = head_;
+  head_ = n->next;
+  if (!head_) tail_ = nullptr;
+  s = state_.load(std::memory_order_relaxed);
   for (;;) {
-    std::uint32_t next = s;
+    std::uint32_t next = s & ~qlock;
+    n->handed = false;
     if (!head_) next &= ~waiters;
-    if (n && (s & starving)) {
+    if (s & starving) {
       // Hand the lock over: it stays locked. Leave starvation mode once the queue is empty or
       // this waiter did not wait long (Go).
       n->handed = true;
@@ -86,14 +118,12 @@ void mutex::unlock_slow() {
         next &= ~starving;
     } else {
       next &= ~locked;
-      if (!n) next &= ~starving;  // nobody to hand to: back to normal mode
     }
-    if (state_.compare_exchange_weak(s, next, std::memory_order_release, std::memory_order_relaxed))
+    // Releases the queue and the mutex at once: *this must not be touched after it.
+    if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_relaxed))
       break;
-    if (n) n->handed = false;
   }
-  q_.unlock();
-  if (n) n->w->unpark();
+  n->w->unpark();  // n lives on its waiter's stack until this wakes it
 }
 
 }  // namespace goro

@@ -80,8 +80,8 @@ scheduler& go_target() {
 void sleep_until_ns(std::int64_t deadline_ns) {
   fiber* f = current_fiber();
   if (!f) {
-    std::this_thread::sleep_until(std::chrono::steady_clock::time_point(
-        std::chrono::nanoseconds(deadline_ns)));
+    std::this_thread::sleep_until(
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)));
     return;
   }
   if (deadline_ns <= monotonic_ns()) {

@@ -421,8 +421,8 @@ fiber* scheduler::find_runnable(worker* w) {
     if (poll_timers(w)) continue;
     if (fiber* f = take_global(w, run_queue::capacity / 2)) return f;
     // Spin (steal) only while spinners are fewer than half the busy workers (Go).
-    const auto busy = static_cast<std::int32_t>(workers_.size()) -
-                      npidle_.load(std::memory_order_relaxed);
+    const auto busy =
+        static_cast<std::int32_t>(workers_.size()) - npidle_.load(std::memory_order_relaxed);
     if (w->spinning || 2 * nmspinning_.load(std::memory_order_relaxed) < busy) {
       if (!w->spinning) {
         w->spinning = true;
@@ -440,8 +440,7 @@ fiber* scheduler::find_runnable(worker* w) {
 // Worker threads and switching
 
 void scheduler::dispatch(worker* w, fiber* f) noexcept {
-  w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
-                      std::memory_order_relaxed);
+  w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   switch_record rec{w, &w->sched_ctx, f};
   switch_context(rec);
 }
@@ -459,13 +458,14 @@ void scheduler::run_worker(worker* w) {
   set_current_worker(nullptr);
 }
 
-worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state,
-                                void (*unlock)(void*), void* lock) noexcept {
+worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state, void (*unlock)(void*),
+                                void* lock) noexcept {
   fiber* next = next_local(w);
-  switch_record rec{w, w->current, next ? next : &w->sched_ctx, after_switch::park, state, unlock,
-                    lock};
-  if (next) w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
-                                std::memory_order_relaxed);
+  switch_record rec{w,      w->current, next ? next : &w->sched_ctx, after_switch::park, state,
+                    unlock, lock};
+  if (next)
+    w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
   return switch_context(rec);
 }
 
@@ -477,23 +477,31 @@ void scheduler::yield_current(worker* w) {
       switch_record rec{w, self, &w->sched_ctx, after_switch::requeue};
       switch_context(rec);
     }
-    // Not while another exception propagates (from a destructor): that would terminate.
-    if (self->unwinding && std::uncaught_exceptions() == 0) throw fiber_unwind{};
+    if (self->unwinding) {
+      if (std::uncaught_exceptions() == 0) throw fiber_unwind{};
+      abandon_current(w);  // yielding in a destructor during the unwind: cannot throw again
+    }
     return;
   }
   fiber* next = next_local(w);
   if (!next) next = take_global(w, 1);
   if (!next) return;  // nothing else to run here: keep going
-  w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
-                      std::memory_order_relaxed);
+  w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   switch_record rec{w, self, next, after_switch::requeue};
   switch_context(rec);
 }
 
+void scheduler::abandon_current(worker* w) noexcept {
+  switch_record rec{w, w->current, &w->sched_ctx};
+  switch_context(rec);
+  std::abort();  // unreachable: teardown never resumes an abandoned fiber
+}
+
 void scheduler::exit_current(worker* w, fiber* self) noexcept {
   fiber* next = next_local(w);
-  if (next) w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
-                                std::memory_order_relaxed);
+  if (next)
+    w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
   switch_record rec{w, self, next ? next : &w->sched_ctx, after_switch::release};
   switch_context(rec);
   std::abort();  // unreachable: a released fiber is never resumed
@@ -545,7 +553,7 @@ void scheduler::run_monitor() {
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
 
-void scheduler::uncaught(std::exception_ptr e, const fiber* f) noexcept {
+void scheduler::uncaught(const std::exception_ptr& e, const fiber* f) noexcept {
   if (opts_.on_uncaught) {
     try {
       opts_.on_uncaught(e);

@@ -53,6 +53,8 @@ class scheduler {
   /// Throws fiber_unwind when resumed by teardown.
   void yield_current(worker* w);
   [[noreturn]] void exit_current(worker* w, fiber* self) noexcept;
+  /// Teardown only: leaves a fiber that cannot unwind further for good.
+  [[noreturn]] void abandon_current(worker* w) noexcept;
 
   // --- timers ---
   void add_timer(timer_node* n);
@@ -62,7 +64,7 @@ class scheduler {
   void requeue(worker* w, fiber* f) noexcept { put_local(w, f, false); }
   void release_fiber(worker* w, fiber* f) noexcept;
 
-  void uncaught(std::exception_ptr e, const fiber* f) noexcept;
+  void uncaught(const std::exception_ptr& e, const fiber* f) noexcept;
 
   std::size_t worker_count() const noexcept { return workers_.size(); }
   std::size_t stack_size() const noexcept { return default_pool_.usable_size(); }

@@ -38,7 +38,8 @@ class scratch {
 
  private:
   struct storage {
-    alignas(T) unsigned char bytes[sizeof(T)];
+    alignas(T) unsigned char bytes[sizeof(T)];  // NOLINT(bugprone-sizeof-expression): T may be a
+                                                // pointer
   };
   storage local_[inline_cases];
   std::unique_ptr<storage[]> heap_;
@@ -96,8 +97,7 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
     if (!cases[i].c) continue;  // nil channel: never ready
     // Inside-out Fisher-Yates: every permutation equally likely. j = r * (active + 1) / 2^32 is
     // in [0, active] without a division (Lemire).
-    std::size_t j = static_cast<std::size_t>(
-        (std::uint64_t{fast_random()} * (active + 1)) >> 32);
+    std::size_t j = static_cast<std::size_t>((std::uint64_t{fast_random()} * (active + 1)) >> 32);
     order[active] = order[j];
     order[j] = static_cast<std::uint32_t>(i);
     chans[active] = cases[i].c;
@@ -108,9 +108,8 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
     block_forever();  // select {} or only nil channels
   }
   std::sort(chans.data(), chans.data() + active);
-  lockset locks{chans.data(),
-                static_cast<std::size_t>(std::unique(chans.data(), chans.data() + active) -
-                                         chans.data())};
+  lockset locks{chans.data(), static_cast<std::size_t>(
+                                  std::unique(chans.data(), chans.data() + active) - chans.data())};
 
   // Fast pass: in poll order, try only the cases that look ready, locking one channel at a
   // time. Usually a case is ready and this is all a select costs.

@@ -58,7 +58,8 @@ void semaphore::acquire(std::int64_t k) {
   n.k = k;
   n.w = &w;
   n.prev = tail_;
-  if (tail_) tail_->next = &n; else head_ = &n;
+  if (tail_) tail_->next = &n;
+  else head_ = &n;
   tail_ = &n;
   w.park_unlocking(detail::spin_mutex::unlock_fn, &mu_);  // returns once granted
 }
@@ -78,7 +79,8 @@ error semaphore::acquire(const context& ctx, std::int64_t k) {
     }
     if (error e = ctx.err()) return e;
     n.prev = tail_;
-    if (tail_) tail_->next = &n; else head_ = &n;
+    if (tail_) tail_->next = &n;
+    else head_ = &n;
     tail_ = &n;
   }
   if (select(case_recv(n.ready), case_recv(ctx.done())) == 0) return {};
@@ -105,7 +107,8 @@ error semaphore::acquire(const context& ctx, std::int64_t k) {
   }
   for (node* p = woken; p;) {
     node* next = p->next_woken;
-    if (p->w) p->w->unpark(); else p->ready.try_send(std::monostate{});
+    if (p->w) p->w->unpark();
+    else p->ready.try_send(std::monostate{});
     p = next;
   }
   return ctx.err();
@@ -123,7 +126,8 @@ void semaphore::release(std::int64_t k) {
   }
   for (node* p = woken; p;) {
     node* next = p->next_woken;  // read first: a woken node may vanish at once
-    if (p->w) p->w->unpark(); else p->ready.try_send(std::monostate{});
+    if (p->w) p->w->unpark();
+    else p->ready.try_send(std::monostate{});
     p = next;
   }
 }

@@ -6,7 +6,8 @@ namespace goro {
 
 void shared_mutex::queue::push(node* n) noexcept {
   n->next = nullptr;
-  if (tail) tail->next = n; else head = n;
+  if (tail) tail->next = n;
+  else head = n;
   tail = n;
 }
 

@@ -91,8 +91,9 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
     } else {
       write_str("?");
     }
-    write_str(": guard page hit. Give it a larger stack: goro::options::stack_size or "
-              "goro::spawn_options{.stack_size = ...}\n");
+    write_str(
+        ": guard page hit. Give it a larger stack: goro::options::stack_size or "
+        "goro::spawn_options{.stack_size = ...}\n");
     die();
   }
   chain(sig, info, uctx, sig == SIGSEGV ? g_old_segv : g_old_bus);
@@ -172,8 +173,9 @@ void report_stack_overflow(const fiber* f, const char* how) noexcept {
   write_num(static_cast<std::uint64_t>(f->stack_hi - f->stack_lo));
   write_str(" bytes): ");
   write_str(how);
-  write_str(". Give it a larger stack: goro::options::stack_size or "
-            "goro::spawn_options{.stack_size = ...}\n");
+  write_str(
+      ". Give it a larger stack: goro::options::stack_size or "
+      "goro::spawn_options{.stack_size = ...}\n");
   die();
 }
 

@@ -11,7 +11,8 @@ namespace goro::detail {
 
 /// Registers a slab so that faults on its guard pages are reported as stack overflows.
 /// Returns a registry index, or -1 if the registry is full (guards then fault as plain SIGSEGV).
-int register_stack_slab(char* base, std::size_t bytes, std::size_t slot, std::size_t guard) noexcept;
+int register_stack_slab(char* base, std::size_t bytes, std::size_t slot,
+                        std::size_t guard) noexcept;
 void unregister_stack_slab(int index) noexcept;
 
 /// Installs the SIGSEGV/SIGBUS handler unless it is already in place (each runtime calls it: a
@@ -26,7 +27,8 @@ void release_signal_stack(void* token) noexcept;
 [[noreturn]] void report_stack_overflow(const fiber* f, const char* how) noexcept;
 
 inline void check_canary(const fiber* f) noexcept {
-  if (f->canary && *reinterpret_cast<const std::uint64_t*>(f->stack_lo) != stack_canary) [[unlikely]]
+  if (f->canary && *reinterpret_cast<const std::uint64_t*>(f->stack_lo) != stack_canary)
+      [[unlikely]]
     report_stack_overflow(f, "canary overwritten");
 }
 

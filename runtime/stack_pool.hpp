@@ -56,8 +56,8 @@ class stack_pool {
     int registry_index;  // in the overflow handler's registry, -1 if none
   };
   fiber* control_block(char* slot_base) const noexcept;
-  char* reserve(std::size_t* n);            // under mu_: claims up to *n never-used slots
-  fiber* carve(char* slot_base) noexcept;   // prepares a claimed slot (guard, control block)
+  char* reserve(std::size_t* n);           // under mu_: claims up to *n never-used slots
+  fiber* carve(char* slot_base) noexcept;  // prepares a claimed slot (guard, control block)
 
   std::size_t usable_;  // bytes of stack
   std::size_t slot_;    // guard + usable + control block area

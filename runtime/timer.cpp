@@ -1,11 +1,11 @@
 // goro::after, goro::timer and goro::ticker on the scheduler's timer heap. The callback only
 // try_sends on a one-slot channel, so it never blocks and a slow receiver loses ticks instead of
 // piling them up.
-#include "goro/ticker.hpp"
 #include "goro/timer.hpp"
+#include "goro/ticker.hpp"
 
-#include "goro/runtime.hpp"
 #include "futex.hpp"
+#include "goro/runtime.hpp"
 #include "scheduler.hpp"
 
 namespace goro::detail {

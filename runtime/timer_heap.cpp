@@ -36,7 +36,8 @@ void timer_heap::erase_at(std::size_t i) noexcept {
   gone->index = timer_node::not_queued;
   if (last == gone) return;
   place(i, last);
-  if (i > 0 && heap_[(i - 1) / 2]->when_ns > last->when_ns) up(i); else down(i);
+  if (i > 0 && heap_[(i - 1) / 2]->when_ns > last->when_ns) up(i);
+  else down(i);
 }
 
 timer_heap::~timer_heap() {
@@ -95,7 +96,7 @@ std::size_t timer_heap::run_expired(std::int64_t now_ns) noexcept {
       timer_node* t = due[i];
       std::int64_t again = t->fire(t);
       if (again == freed) continue;  // t is gone
-      if (again != none) {  // periodic: re-arm before clearing `firing` (see remove())
+      if (again != none) {           // periodic: re-arm before clearing `firing` (see remove())
         t->when_ns = again > now_ns ? again : now_ns + 1;
         std::lock_guard lk(mu_);
         heap_.push_back(t);

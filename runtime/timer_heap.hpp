@@ -16,7 +16,7 @@ namespace goro::detail {
 
 struct timer_node {
   static constexpr std::size_t not_queued = std::numeric_limits<std::size_t>::max();
-  std::int64_t when_ns = 0;                 // CLOCK_MONOTONIC deadline
+  std::int64_t when_ns = 0;  // CLOCK_MONOTONIC deadline
   // Runs on a worker (without the heap lock) and must not block. Returns the deadline at which
   // to fire again (periodic timers), timer_heap::none, or timer_heap::freed if it destroyed the
   // node (one-shot timers nobody else references).
@@ -24,8 +24,8 @@ struct timer_node {
   // For nodes owned by the heap itself (goro::after): frees a node still pending when the heap
   // is destroyed. nullptr for nodes whose owner removes them.
   void (*discard)(timer_node*) = nullptr;
-  std::size_t index = not_queued;           // position in the heap (under the heap lock)
-  std::atomic<bool> firing{false};          // its callback is running
+  std::size_t index = not_queued;   // position in the heap (under the heap lock)
+  std::atomic<bool> firing{false};  // its callback is running
 };
 
 class timer_heap {

@@ -15,10 +15,14 @@ namespace goro::detail {
 // Only the owner leaves N and only unparkers leave P, so each unpark wakes the owner at most
 // once and an unpark racing with park is never lost.
 
-// Resumed by runtime teardown: unwind the fiber's stack. Not while another exception propagates
-// (a park inside a destructor): throwing then would terminate, so return as if woken.
+// Resumed by runtime teardown: unwind the fiber's stack. While another exception propagates (a
+// park inside a destructor) throwing would terminate, and returning would look like a wakeup:
+// the fiber is abandoned instead (never resumed; its stack is released with the runtime).
 void waiter::throw_if_unwinding() const {
-  if (fiber_->unwinding && std::uncaught_exceptions() == 0) throw fiber_unwind{};
+  if (!fiber_->unwinding) return;
+  if (std::uncaught_exceptions() == 0) throw fiber_unwind{};
+  worker* w = current_worker();
+  w->sched->abandon_current(w);
 }
 
 void waiter::park() {
@@ -34,7 +38,7 @@ void waiter::park() {
   }
   std::uint32_t s = empty;
   if (state_.compare_exchange_strong(s, parked, std::memory_order_acq_rel)) {
-    while ((s = state_.load(std::memory_order_acquire)) == parked) futex_wait(&state_, parked);
+    while (state_.load(std::memory_order_acquire) == parked) futex_wait(&state_, parked);
   }
   state_.store(empty, std::memory_order_relaxed);  // consumed the token
 }

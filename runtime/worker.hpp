@@ -17,7 +17,8 @@ class scheduler;
 struct alignas(64) worker {
   static constexpr std::size_t stack_cache_cap = 64;
 
-  worker(scheduler* s, std::size_t i) noexcept : sched(s), index(i), rng(0x9e3779b97f4a7c15ull * (i + 1)) {}
+  worker(scheduler* s, std::size_t i) noexcept
+      : sched(s), index(i), rng(0x9e3779b97f4a7c15ull * (i + 1)) {}
 
   scheduler* const sched;
   const std::size_t index;
@@ -39,7 +40,7 @@ struct alignas(64) worker {
   // Idle parking: a waker removes us from scheduler::idle (under idle_mu), sets handed_spinning,
   // then bumps wake_seq and wakes the futex.
   alignas(64) std::atomic<std::uint32_t> wake_seq{0};
-  bool idle_listed = false;     // under scheduler::idle_mu
+  bool idle_listed = false;      // under scheduler::idle_mu
   bool handed_spinning = false;  // under scheduler::idle_mu
 
   fiber* stack_cache[stack_cache_cap];  // free default-size stacks, owner only

@@ -37,8 +37,14 @@ TEST_CASE("chan: the nil channel", "[chan]") {
   std::atomic<int> continued{0};
   {
     goro::runtime rt({.workers = 1});
-    rt.go([&] { nil.recv(); continued++; });
-    rt.go([&] { nil.send(1); continued++; });
+    rt.go([&] {
+      nil.recv();
+      continued++;
+    });
+    rt.go([&] {
+      nil.send(1);
+      continued++;
+    });
     rt.block_on([] { goro::sleep_for(std::chrono::milliseconds(10)); });
   }
   CHECK(continued.load() == 0);
@@ -294,7 +300,8 @@ TEST_CASE("chan: fibers and plain threads exchange values both ways", "[chan]") 
   }
 }
 
-TEST_CASE("chan: many producers and consumers, each value delivered exactly once", "[chan][stress]") {
+TEST_CASE("chan: many producers and consumers, each value delivered exactly once",
+          "[chan][stress]") {
   goro::runtime rt({.workers = 2});
   const int producers = 8, consumers = 8;
   const int per = static_cast<int>(scaled(20000, 500));

@@ -98,7 +98,8 @@ TEST_CASE("context: deadlines and timeouts", "[context]") {
     auto [ctx, cancel] = goro::with_timeout(goro::background(), 20ms);
     auto t0 = std::chrono::steady_clock::now();
     goro::select(goro::case_recv(ctx.done()));
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return std::pair{ctx.err(), ms};
   });
   CHECK(outcome == goro::deadline_exceeded);
@@ -123,7 +124,7 @@ TEST_CASE("errgroup: the seed example — first error wins and cancels the sibli
   auto [err, sibling_saw_cancel] = rt.block_on([] {
     auto [g, ctx] = goro::errgroup::with_context(goro::background());
     std::atomic<bool> saw{false};
-    g.go([ctx = ctx] () -> goro::error {
+    g.go([ctx = ctx]() -> goro::error {
       goro::sleep_for(5ms);
       return goro::error("database connection timeout");
     });

@@ -70,9 +70,19 @@ TEST_CASE("runtime: go passes decay-copied arguments", "[runtime]") {
   std::atomic<int> sum{0};
   latch done(2);
   std::string s = "abc";
-  rt.go([&](std::string str, int k) { sum += static_cast<int>(str.size()) * k; done.count_down(); }, s, 10);
+  rt.go(
+      [&](std::string str, int k) {
+        sum += static_cast<int>(str.size()) * k;
+        done.count_down();
+      },
+      s, 10);
   auto p = std::make_unique<int>(5);
-  rt.go([&](std::unique_ptr<int> q) { sum += *q; done.count_down(); }, std::move(p));
+  rt.go(
+      [&](std::unique_ptr<int> q) {
+        sum += *q;
+        done.count_down();
+      },
+      std::move(p));
   done.wait();
   CHECK(sum.load() == 35);
   CHECK(s == "abc");
@@ -202,7 +212,8 @@ TEST_CASE("runtime: a pair of fibers waking each other cannot starve a third", "
   CHECK(c_ran.load());
 }
 
-TEST_CASE("runtime: sleep_for parks for at least the duration, with bounded lateness", "[runtime][time]") {
+TEST_CASE("runtime: sleep_for parks for at least the duration, with bounded lateness",
+          "[runtime][time]") {
   goro::runtime rt({.workers = 2});
   constexpr int n = 200;
   std::vector<double> late_ms(n);
@@ -232,7 +243,7 @@ TEST_CASE("runtime: sleep_for parks for at least the duration, with bounded late
 
 TEST_CASE("runtime: an idle runtime burns no CPU", "[runtime]") {
   goro::runtime rt({.workers = 2});
-  rt.block_on([] {});  // started and then idle
+  rt.block_on([] {});                 // started and then idle
   std::this_thread::sleep_for(50ms);  // let the workers settle into parking
   auto cpu = [] {
     timespec ts;
@@ -320,9 +331,11 @@ TEST_CASE("runtime: invalid options are rejected with a clear exception", "[runt
   CHECK_THROWS_WITH(goro::runtime({.workers = 100000}), Catch::Contains("workers"));
   CHECK_THROWS_AS(goro::runtime({.stack_size = 100}), std::invalid_argument);
   CHECK_THROWS_WITH(goro::runtime({.stack_size = 100}), Catch::Contains("stack size"));
-  CHECK_THROWS_WITH(goro::runtime({.stack_size = std::size_t{1} << 40}), Catch::Contains("stack size"));
+  CHECK_THROWS_WITH(goro::runtime({.stack_size = std::size_t{1} << 40}),
+                    Catch::Contains("stack size"));
   goro::runtime rt({.workers = 1});
-  CHECK_THROWS_WITH(rt.go(goro::spawn_options{.stack_size = 1}, [] {}), Catch::Contains("stack size"));
+  CHECK_THROWS_WITH(rt.go(goro::spawn_options{.stack_size = 1}, [] {}),
+                    Catch::Contains("stack size"));
   const char* old = std::getenv("GORO_MAXPROCS");
   std::string saved = old ? old : "";
   for (const char* bad : {"abc", "0", "-3", "4x", "999999"}) {
@@ -331,7 +344,8 @@ TEST_CASE("runtime: invalid options are rejected with a clear exception", "[runt
   }
   setenv("GORO_MAXPROCS", "3", 1);
   CHECK(goro::runtime().workers() == 3);
-  if (old) setenv("GORO_MAXPROCS", saved.c_str(), 1); else unsetenv("GORO_MAXPROCS");
+  if (old) setenv("GORO_MAXPROCS", saved.c_str(), 1);
+  else unsetenv("GORO_MAXPROCS");
 }
 
 TEST_CASE("runtime: per-spawn stack size", "[runtime]") {
@@ -351,7 +365,8 @@ TEST_CASE("runtime: per-spawn stack size", "[runtime]") {
   CHECK(sum.load() == (1 << 20) / 4096);
 }
 
-TEST_CASE("runtime: goro::go outside a fiber uses the default runtime, and goro::run", "[runtime]") {
+TEST_CASE("runtime: goro::go outside a fiber uses the default runtime, and goro::run",
+          "[runtime]") {
   latch done(1);
   std::atomic<bool> in{false};
   goro::go([&] {

@@ -34,9 +34,9 @@ TEST_CASE("select: default when nothing is ready (empty and full channels)", "[s
   full.send(1);
   auto unbuffered = goro::make_chan<int>();
   bool ran_default = false;
-  std::size_t i = goro::select(goro::case_recv(empty), goro::case_send(full, 2),
-                               goro::case_send(unbuffered, 3), goro::case_recv(unbuffered),
-                               goro::case_default([&] { ran_default = true; }));
+  std::size_t i =
+      goro::select(goro::case_recv(empty), goro::case_send(full, 2), goro::case_send(unbuffered, 3),
+                   goro::case_recv(unbuffered), goro::case_default([&] { ran_default = true; }));
   CHECK(i == 4);
   CHECK(ran_default);
   CHECK(full.len() == 1);  // the send case did not happen
@@ -109,7 +109,8 @@ TEST_CASE("select: a chosen send on a closed channel throws", "[select]") {
   CHECK(threw.load());
 }
 
-TEST_CASE("select: a blocked select is woken by one channel and leaves the others clean", "[select]") {
+TEST_CASE("select: a blocked select is woken by one channel and leaves the others clean",
+          "[select]") {
   goro::runtime rt({.workers = 2});
   const int rounds = static_cast<int>(scaled(2000, 100));
   auto a = goro::make_chan<int>(), b = goro::make_chan<int>(), c = goro::make_chan<int>();
@@ -219,9 +220,10 @@ TEST_CASE("select: exactly one case wins under contention", "[select][stress]") 
   auto selector = [&] {
     bool running = true;
     while (running) {
-      goro::select(goro::case_recv(a, [&](std::optional<int> v) { seen[static_cast<std::size_t>(*v)]++; }),
-                   goro::case_recv(b, [&](std::optional<int> v) { seen[static_cast<std::size_t>(*v)]++; }),
-                   goro::case_recv(quit, [&](std::optional<int>) { running = false; }));
+      goro::select(
+          goro::case_recv(a, [&](std::optional<int> v) { seen[static_cast<std::size_t>(*v)]++; }),
+          goro::case_recv(b, [&](std::optional<int> v) { seen[static_cast<std::size_t>(*v)]++; }),
+          goro::case_recv(quit, [&](std::optional<int>) { running = false; }));
     }
     selectors_done.count_down();
   };

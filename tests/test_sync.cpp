@@ -20,10 +20,12 @@ TEST_CASE("wait_group: waits for fibers and threads; go(); negative counter thro
   std::atomic<int> ran{0};
   goro::wait_group wg;
   wg.add(n);
-  for (int i = 0; i < n; ++i) rt.go([&] { ran++; wg.done(); });
-  std::thread t([&] {
-    wg.go(rt, [&] { ran++; });
-  });
+  for (int i = 0; i < n; ++i)
+    rt.go([&] {
+      ran++;
+      wg.done();
+    });
+  std::thread t([&] { wg.go(rt, [&] { ran++; }); });
   t.join();
   wg.wait();  // from a plain thread
   CHECK(ran.load() == n + 1);
@@ -46,8 +48,15 @@ TEST_CASE("wait_group: several waiters are all released", "[sync]") {
   goro::wait_group wg, waiters;
   wg.add(1);
   std::atomic<int> released{0};
-  for (int i = 0; i < 10; ++i) waiters.go(rt, [&] { wg.wait(); released++; });
-  std::thread t([&] { wg.wait(); released++; });
+  for (int i = 0; i < 10; ++i)
+    waiters.go(rt, [&] {
+      wg.wait();
+      released++;
+    });
+  std::thread t([&] {
+    wg.wait();
+    released++;
+  });
   rt.block_on([&] { goro::sleep_for(5ms); });  // let them park (correct either way)
   wg.done();
   waiters.wait();
@@ -198,7 +207,8 @@ TEST_CASE("condition_variable: no lost wakeups under hammering", "[sync][stress]
         ++queue;
         ++produced;
       }
-      if (i % 7 == 0) cv.notify_all(); else cv.notify_one();
+      if (i % 7 == 0) cv.notify_all();
+      else cv.notify_one();
     }
     std::lock_guard lk(m);
     cv.notify_all();
@@ -270,7 +280,10 @@ TEST_CASE("semaphore: weighted, FIFO, try_acquire, cancellable acquire", "[sync]
     std::lock_guard g(om);
     order.push_back(8);
   });
-  rt.block_on([&] { while (queued.load() < 1) goro::yield(); goro::sleep_for(2ms); });
+  rt.block_on([&] {
+    while (queued.load() < 1) goro::yield();
+    goro::sleep_for(2ms);
+  });
   CHECK_FALSE(sem.try_acquire(1));  // 3 units are free, but the 8 is queued first
   wg.go(rt, [&] {
     sem.acquire(1);  // would fit now (3 free) but must wait behind the 8
@@ -324,4 +337,38 @@ TEST_CASE("semaphore: stress with cancellation, no units lost", "[sync][stress]"
   CHECK(done.load() == n);
   CHECK(max_inside.load() <= 4);
   CHECK(sem.try_acquire(4));
+}
+
+TEST_CASE("sync: destroying right after the last wait/unlock is safe", "[sync][stress]") {
+  // Go's pattern: the waiter frees the object as soon as wait() or its own unlock returns,
+  // while the waker may still be inside done() or unlock(). ASan catches a late touch.
+  goro::runtime rt({.workers = 2});
+  const int rounds = static_cast<int>(scaled(20000, 2000));
+  int ok = rt.block_on([rounds] {
+    int n = 0;
+    for (int i = 0; i < rounds; ++i) {
+      auto* wg = new goro::wait_group;
+      wg->add(1);
+      goro::go([wg] { wg->done(); });
+      wg->wait();
+      delete wg;
+      auto* m = new goro::mutex;
+      auto* done = new goro::wait_group;
+      m->lock();
+      done->add(1);
+      goro::go([m, done] {
+        m->lock();  // queues behind the holder
+        m->unlock();
+        delete m;  // while the holder may still be inside unlock()
+        done->done();
+      });
+      if (i % 2) goro::yield();
+      m->unlock();
+      done->wait();
+      delete done;
+      ++n;
+    }
+    return n;
+  });
+  CHECK(ok == rounds);
 }

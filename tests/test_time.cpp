@@ -47,7 +47,8 @@ TEST_CASE("timer: fires, stop, reset", "[time]") {
     goro::timer r(1h);
     bool reset_pending = r.reset(1ms);
     r.c().recv();
-    return waited && stop_after_fire && stopped && nothing && reset_stopped && refired && reset_pending;
+    return waited && stop_after_fire && stopped && nothing && reset_stopped && refired &&
+           reset_pending;
   });
   CHECK(ok);
 }

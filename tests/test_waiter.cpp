@@ -34,7 +34,8 @@ void unparker_loop(handoff& h, std::size_t rounds) {
   for (std::size_t i = 0; i < rounds; ++i) {
     waiter* w;
     while (!(w = h.slot.exchange(nullptr, std::memory_order_acq_rel))) {
-      if (goro::in_fiber()) goro::yield(); else std::this_thread::yield();
+      if (goro::in_fiber()) goro::yield();
+      else std::this_thread::yield();
     }
     w->unpark();
   }
@@ -46,18 +47,23 @@ enum class side { fiber, thread };
 std::size_t hammer(goro::runtime& rt, side parker, side unparker, int pairs, std::size_t rounds) {
   std::vector<handoff> hs(pairs);
   std::atomic<std::size_t> done{0};
-  latch fibers_done(static_cast<std::size_t>(pairs) * ((parker == side::fiber) + (unparker == side::fiber)));
+  latch fibers_done(static_cast<std::size_t>(pairs) *
+                    ((parker == side::fiber) + (unparker == side::fiber)));
   std::vector<std::thread> threads;
   for (int p = 0; p < pairs; ++p) {
     handoff& h = hs[p];
     if (parker == side::fiber)
-      rt.go([&] { parker_loop(h, rounds, done); fibers_done.count_down(); });
-    else
-      threads.emplace_back([&] { parker_loop(h, rounds, done); });
+      rt.go([&] {
+        parker_loop(h, rounds, done);
+        fibers_done.count_down();
+      });
+    else threads.emplace_back([&] { parker_loop(h, rounds, done); });
     if (unparker == side::fiber)
-      rt.go([&] { unparker_loop(h, rounds); fibers_done.count_down(); });
-    else
-      threads.emplace_back([&] { unparker_loop(h, rounds); });
+      rt.go([&] {
+        unparker_loop(h, rounds);
+        fibers_done.count_down();
+      });
+    else threads.emplace_back([&] { unparker_loop(h, rounds); });
   }
   for (auto& t : threads) t.join();
   fibers_done.wait();
@@ -85,10 +91,18 @@ TEST_CASE("waiter: park/unpark hammering across fibers and threads", "[waiter][s
   const std::size_t rounds = scaled(20000, 500);
   const int pairs = 3;
   goro::runtime rt({.workers = 2});
-  SECTION("fiber -> fiber") { CHECK(hammer(rt, side::fiber, side::fiber, pairs, rounds) == pairs * rounds); }
-  SECTION("thread -> fiber") { CHECK(hammer(rt, side::fiber, side::thread, pairs, rounds) == pairs * rounds); }
-  SECTION("fiber -> thread") { CHECK(hammer(rt, side::thread, side::fiber, pairs, rounds) == pairs * rounds); }
-  SECTION("thread -> thread") { CHECK(hammer(rt, side::thread, side::thread, 1, rounds) == rounds); }
+  SECTION("fiber -> fiber") {
+    CHECK(hammer(rt, side::fiber, side::fiber, pairs, rounds) == pairs * rounds);
+  }
+  SECTION("thread -> fiber") {
+    CHECK(hammer(rt, side::fiber, side::thread, pairs, rounds) == pairs * rounds);
+  }
+  SECTION("fiber -> thread") {
+    CHECK(hammer(rt, side::thread, side::fiber, pairs, rounds) == pairs * rounds);
+  }
+  SECTION("thread -> thread") {
+    CHECK(hammer(rt, side::thread, side::thread, 1, rounds) == rounds);
+  }
 }
 
 TEST_CASE("waiter: park_until times out and reports an unpark", "[waiter]") {

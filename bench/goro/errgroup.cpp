@@ -1,7 +1,7 @@
 // errgroup: n tasks run through a goro::errgroup limited to 8 at a time (set_limit(8)); each
 // task stores i + 1 and returns no error. Checksum: the sum of the stored values.
-#include "common.hpp"
 #include "goro/errgroup.hpp"
+#include "common.hpp"
 #include "goro/goro.hpp"
 
 int main(int argc, char** argv) {

@@ -19,7 +19,8 @@ template <class T>
 class recv_result : public std::optional<T> {
  public:
   recv_result() = default;
-  recv_result(std::optional<T>&& v, detail::recv_status s) : std::optional<T>(std::move(v)), status_(s) {}
+  recv_result(std::optional<T>&& v, detail::recv_status s)
+      : std::optional<T>(std::move(v)), status_(s) {}
   /// True when the channel is closed and drained (no value).
   bool closed() const noexcept { return status_ == detail::recv_status::closed; }
   /// True when nothing was available but the channel is open (or nil).
@@ -38,7 +39,8 @@ class chan;
 template <class T>
 class chan {
   static_assert(std::is_move_constructible_v<T>, "goro::chan<T> needs a move-constructible T");
-  static_assert(!std::is_reference_v<T> && !std::is_void_v<T>, "goro::chan<T> needs an object type");
+  static_assert(!std::is_reference_v<T> && !std::is_void_v<T>,
+                "goro::chan<T> needs an object type");
 
  public:
   using value_type = T;

@@ -29,9 +29,9 @@ class condition_variable {
   template <class Clock, class Duration>
   std::cv_status wait_until(std::unique_lock<mutex>& lk,
                             const std::chrono::time_point<Clock, Duration>& tp) {
-    return wait_until(lk, std::chrono::steady_clock::now() +
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  tp - Clock::now()));
+    return wait_until(
+        lk, std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(tp - Clock::now()));
   }
   template <class Clock, class Duration, class Pred>
   bool wait_until(std::unique_lock<mutex>& lk, const std::chrono::time_point<Clock, Duration>& tp,
@@ -41,14 +41,17 @@ class condition_variable {
     return true;
   }
   template <class Rep, class Period>
-  std::cv_status wait_for(std::unique_lock<mutex>& lk, const std::chrono::duration<Rep, Period>& d) {
+  std::cv_status wait_for(std::unique_lock<mutex>& lk,
+                          const std::chrono::duration<Rep, Period>& d) {
     return wait_until(lk, std::chrono::steady_clock::now() +
                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
   }
   template <class Rep, class Period, class Pred>
-  bool wait_for(std::unique_lock<mutex>& lk, const std::chrono::duration<Rep, Period>& d, Pred pred) {
-    return wait_until(lk, std::chrono::steady_clock::now() +
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
+  bool wait_for(std::unique_lock<mutex>& lk, const std::chrono::duration<Rep, Period>& d,
+                Pred pred) {
+    return wait_until(lk,
+                      std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
                       std::move(pred));
   }
 

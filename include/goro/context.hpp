@@ -71,9 +71,11 @@ context_with_cancel with_deadline(const context& parent, std::chrono::steady_clo
 
 /// `context.WithTimeout(parent, d)`.
 template <class Rep, class Period>
-context_with_cancel with_timeout(const context& parent, const std::chrono::duration<Rep, Period>& d) {
-  return with_deadline(parent, std::chrono::steady_clock::now() +
-                                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+context_with_cancel with_timeout(const context& parent,
+                                 const std::chrono::duration<Rep, Period>& d) {
+  return with_deadline(parent,
+                       std::chrono::steady_clock::now() +
+                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
 }
 
 }  // namespace goro

@@ -68,8 +68,8 @@ class errgroup {
   struct state {
     wait_group wg;
     detail::spin_mutex mu;
-    error first;         // under mu
-    cancel_func cancel;  // no-op unless made by with_context
+    error first;                 // under mu
+    cancel_func cancel;          // no-op unless made by with_context
     chan<std::monostate> slots;  // set_limit: one buffered element per running task
     std::size_t running = 0;     // under mu
   };
@@ -87,7 +87,8 @@ class errgroup {
     goro::go([s = s_, fn = std::forward<F>(f)]() mutable {
       error err;
       try {
-        if constexpr (std::is_void_v<R>) fn(); else err = fn();
+        if constexpr (std::is_void_v<R>) fn();
+        else err = fn();
       } catch (const detail::fiber_unwind&) {
         throw;  // runtime teardown, not a task failure
       } catch (...) {
@@ -121,7 +122,8 @@ inline void errgroup::set_limit(int n) {
   std::lock_guard g(s_->mu);
   if (s_->running != 0)
     throw std::logic_error("goro: errgroup limit modified while tasks are running");
-  s_->slots = n < 0 ? chan<std::monostate>() : make_chan<std::monostate>(static_cast<std::size_t>(n));
+  s_->slots =
+      n < 0 ? chan<std::monostate>() : make_chan<std::monostate>(static_cast<std::size_t>(n));
 }
 
 }  // namespace goro

@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "goro/detail/spin_mutex.hpp"
+#include "goro/detail/spin_mutex.hpp"  // cpu_relax
 #include "goro/detail/waiter.hpp"
 
 namespace goro {
@@ -36,8 +36,11 @@ class mutex {
   }
 
  private:
-  // state_ bits. `waiters` mirrors "the queue is not empty" (changed under q_, by CAS).
-  static constexpr std::uint32_t locked = 1, waiters = 2, starving = 4;
+  // state_ bits. `waiters`: the queue is not empty. `qlock`: the queue (head_, tail_) is being
+  // changed. Keeping the queue lock in the same word lets unlock release the mutex and the queue
+  // in one CAS, after which it never touches *this: a thread that then locks, unlocks and
+  // destroys the mutex cannot pull it from under us.
+  static constexpr std::uint32_t locked = 1, waiters = 2, starving = 4, qlock = 8;
   struct node {
     detail::waiter* w;
     node* next;
@@ -46,10 +49,11 @@ class mutex {
   };
   void lock_slow();
   void unlock_slow();
+  void leave_queue(node* n) noexcept;
+  static void release_queue(void* m) noexcept;
 
   std::atomic<std::uint32_t> state_{0};
-  detail::spin_mutex q_;  // guards the queue
-  node* head_ = nullptr;
+  node* head_ = nullptr;  // FIFO of waiters, under the qlock bit
   node* tail_ = nullptr;
 };
 

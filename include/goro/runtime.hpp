@@ -57,8 +57,8 @@ void spawn(scheduler& s, std::size_t stack_size, Fn&& fn) {
       throw;
     }
     launch_fiber(
-        s, a.f, [](void* p) { (*static_cast<F*>(p))(); },
-        [](void* p) { static_cast<F*>(p)->~F(); }, stored);
+        s, a.f, [](void* p) { (*static_cast<F*>(p))(); }, [](void* p) { static_cast<F*>(p)->~F(); },
+        stored);
   }
 }
 
@@ -72,7 +72,7 @@ auto bind_call(F&& f, Args&&... args) {
 
 template <class F, class... Args>
 concept spawnable = std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...> &&
-                    !std::is_same_v<std::remove_cvref_t<F>, spawn_options>;
+    !std::is_same_v<std::remove_cvref_t<F>, spawn_options>;
 
 scheduler& go_target();
 
@@ -128,8 +128,8 @@ class runtime {
 template <class F>
 std::invoke_result_t<std::decay_t<F>&> runtime::block_on(F&& f) {
   using R = std::invoke_result_t<std::decay_t<F>&>;
-  using stored = std::conditional_t<std::is_reference_v<R>,
-                                    std::add_pointer_t<std::remove_reference_t<R>>, R>;
+  using stored =
+      std::conditional_t<std::is_reference_v<R>, std::add_pointer_t<std::remove_reference_t<R>>, R>;
   // Shared with the fiber: if the caller is itself a fiber unwound by the destruction of its
   // runtime, the task may outlive the caller's frame.
   struct state {

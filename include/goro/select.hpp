@@ -57,8 +57,9 @@ struct case_traits<recv_case<T, F>> {
   static void run(recv_case<T, F>& rc, storage& s) {
     if constexpr (std::is_invocable_v<F&, std::optional<T>>) rc.f(std::move(s));
     else if constexpr (std::is_invocable_v<F&>) rc.f();
-    else static_assert(std::is_same_v<F, no_handler>,
-                       "case_recv handler must take std::optional<T> or nothing");
+    else
+      static_assert(std::is_same_v<F, no_handler>,
+                    "case_recv handler must take std::optional<T> or nothing");
   }
 };
 template <class T, class F>
@@ -122,7 +123,8 @@ namespace detail {
 template <class... Cases, std::size_t... I>
 std::size_t select_static(std::index_sequence<I...>, Cases&... cases) {
   std::tuple<typename case_traits<Cases>::storage...> store;
-  select_case descs[sizeof...(Cases)] = {case_traits<Cases>::describe(cases, std::get<I>(store))...};
+  select_case descs[sizeof...(Cases)] = {
+      case_traits<Cases>::describe(cases, std::get<I>(store))...};
   const std::size_t chosen = select_impl(descs, sizeof...(Cases));
   // Run the chosen handler through a table indexed at run time (no fold over the cases: a
   // short-circuiting fold here was once miscompiled by g++ 12 at -O2).
@@ -141,8 +143,9 @@ std::size_t select_static(std::index_sequence<I...>, Cases&... cases) {
 /// Go's select over the given cases; see the top of this header.
 template <class... Cases>
 std::size_t select(Cases&&... cases) {
-  static_assert(((detail::case_traits<std::remove_cvref_t<Cases>>::is_default ? 1 : 0) + ... + 0) <= 1,
-                "goro::select accepts at most one case_default");
+  static_assert(
+      ((detail::case_traits<std::remove_cvref_t<Cases>>::is_default ? 1 : 0) + ... + 0) <= 1,
+      "goro::select accepts at most one case_default");
   if constexpr (sizeof...(Cases) == 0) {
     detail::block_forever();
   } else {

@@ -18,7 +18,9 @@ class ticker {
   explicit ticker(const std::chrono::duration<Rep, Period>& d)
       : s_(detail::timer_start(detail::deadline_after(d), checked(d))) {}
 
-  recv_chan<std::chrono::steady_clock::time_point> c() const noexcept { return detail::timer_chan(s_.get()); }
+  recv_chan<std::chrono::steady_clock::time_point> c() const noexcept {
+    return detail::timer_chan(s_.get());
+  }
   /// Stops the ticks (a tick already in c() stays there, like Go).
   void stop() noexcept { detail::timer_stop(s_.get()); }
   /// Restarts with a new period, the first tick one period from now.

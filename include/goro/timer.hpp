@@ -32,7 +32,8 @@ struct timer_deleter {
 /// lives on that fiber's runtime (do not keep waiting on it after the runtime is destroyed);
 /// elsewhere on the default runtime.
 template <class Rep, class Period>
-recv_chan<std::chrono::steady_clock::time_point> after(const std::chrono::duration<Rep, Period>& d) {
+recv_chan<std::chrono::steady_clock::time_point> after(
+    const std::chrono::duration<Rep, Period>& d) {
   return detail::after_ns(detail::deadline_after(d));
 }
 
@@ -45,7 +46,9 @@ class timer {
       : s_(detail::timer_start(detail::deadline_after(d), 0)) {}
 
   /// The channel on which the time is delivered.
-  recv_chan<std::chrono::steady_clock::time_point> c() const noexcept { return detail::timer_chan(s_.get()); }
+  recv_chan<std::chrono::steady_clock::time_point> c() const noexcept {
+    return detail::timer_chan(s_.get());
+  }
   /// Prevents the timer from firing; true if it was pending (Go's Stop).
   bool stop() noexcept { return detail::timer_stop(s_.get()); }
   /// Re-arms the timer for `d` from now; true if it was pending (Go's Reset).

@@ -24,26 +24,36 @@ class wait_group {
 
   /// Adds `delta` (may be negative) to the counter; at zero, releases every waiter.
   void add(std::int64_t delta) {
-    std::int64_t now = count_.fetch_add(delta, std::memory_order_acq_rel) + delta;
-    if (now < 0) {
-      count_.fetch_sub(delta, std::memory_order_relaxed);
+    if (delta > max_count || delta < -max_count)
+      throw std::invalid_argument("goro: wait_group delta out of range");
+    const std::uint64_t d = static_cast<std::uint64_t>(delta) << 32;
+    const std::uint64_t s = state_.fetch_add(d, std::memory_order_acq_rel) + d;
+    const auto v = static_cast<std::int32_t>(s >> 32);
+    if (v < 0) {
+      state_.fetch_sub(d, std::memory_order_relaxed);
       throw std::logic_error("goro: negative wait_group counter");
     }
-    if (now == 0 && delta != 0) release_all();
+    // Nobody queued: do not touch *this again. A wait() that sees zero may return and destroy
+    // the wait_group right after our decrement.
+    if (v > 0 || static_cast<std::uint32_t>(s) == 0) return;
+    release_all();
   }
   /// add(-1).
   void done() { add(-1); }
 
   /// Blocks until the counter is zero.
   void wait() {
-    if (count_.load(std::memory_order_acquire) == 0) return;
+    if (static_cast<std::int32_t>(state_.load(std::memory_order_acquire) >> 32) == 0) return;
     lock_.lock();
-    // Checked under the lock: the add() that reaches zero takes the lock after its decrement,
-    // so either we see zero here or it sees us queued.
-    if (count_.load(std::memory_order_acquire) == 0) {
-      lock_.unlock();
-      return;
-    }
+    // Register while holding the lock, which the releasing add() takes before it looks at the
+    // queue: it cannot miss us.
+    std::uint64_t s = state_.load(std::memory_order_acquire);
+    do {
+      if (static_cast<std::int32_t>(s >> 32) == 0) {
+        lock_.unlock();
+        return;
+      }
+    } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
     detail::waiter w;
     node n{&w, waiters_};
     waiters_ = &n;
@@ -54,6 +64,7 @@ class wait_group {
       for (node** p = &waiters_; *p; p = &(*p)->next)
         if (*p == &n) {
           *p = n.next;
+          state_.fetch_sub(1, std::memory_order_relaxed);
           break;
         }
       lock_.unlock();
@@ -89,13 +100,19 @@ class wait_group {
   }
 
  private:
+  static constexpr std::int64_t max_count = 0x7fffffff;
   struct node {
     detail::waiter* w;
     node* next;
   };
+  // The counter reached zero with waiters queued: they cannot return before we wake them, so
+  // *this stays alive until the unlock; the wakes touch only their nodes.
   void release_all() {
     lock_.lock();
     node* n = std::exchange(waiters_, nullptr);
+    std::uint32_t k = 0;
+    for (node* p = n; p; p = p->next) ++k;
+    state_.fetch_sub(k, std::memory_order_relaxed);
     lock_.unlock();
     while (n) {
       node* next = n->next;  // read before unpark: the node lives on the waiter's stack
@@ -104,8 +121,9 @@ class wait_group {
     }
   }
 
-  std::atomic<std::int64_t> count_{0};
-  detail::spin_mutex lock_;
+  // Counter (signed, high 32 bits) and number of queued waiters (low 32 bits), like Go's.
+  std::atomic<std::uint64_t> state_{0};
+  detail::spin_mutex lock_;  // guards waiters_
   node* waiters_ = nullptr;
 };
 

@@ -45,14 +45,17 @@ struct wait_queue {
   void push_back(chan_waiter* s) noexcept {
     s->next = nullptr;
     s->prev = tail;
-    if (tail) tail->next = s; else head = s;
+    if (tail) tail->next = s;
+    else head = s;
     tail = s;
     s->queued = true;
     size.store(size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void remove(chan_waiter* s) noexcept {
-    if (s->prev) s->prev->next = s->next; else head = s->next;
-    if (s->next) s->next->prev = s->prev; else tail = s->prev;
+    if (s->prev) s->prev->next = s->next;
+    else head = s->next;
+    if (s->next) s->next->prev = s->prev;
+    else tail = s->prev;
     s->prev = s->next = nullptr;
     s->queued = false;
     size.store(size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
@@ -80,8 +83,7 @@ inline constexpr elem_ops elem_ops_for{
     [](void* dst, void* src) noexcept {
       static_cast<std::optional<T>*>(dst)->emplace(std::move(*static_cast<T*>(src)));
     },
-    [](void* slot) noexcept { static_cast<T*>(slot)->~T(); },
-    sizeof(T)};
+    [](void* slot) noexcept { static_cast<T*>(slot)->~T(); }, sizeof(T)};
 
 // Fields are changed under `lock`. `closed`, `count` and the queues' sizes are atomics only so
 // that select's fast pass may read them without the lock, as hints.
@@ -90,8 +92,8 @@ struct chan_core {
   std::atomic<bool> closed{false};
   std::size_t cap = 0;
   std::atomic<std::size_t> count{0};  // buffered elements
-  std::size_t head = 0;   // index of the oldest buffered element
-  char* buf = nullptr;    // cap slots of ops->size bytes
+  std::size_t head = 0;               // index of the oldest buffered element
+  char* buf = nullptr;                // cap slots of ops->size bytes
   const elem_ops* ops = nullptr;
   wait_queue sendq, recvq;
   std::atomic<std::size_t> refs{1};
@@ -103,14 +105,14 @@ struct chan_core {
 enum class recv_status : std::uint8_t { ok, empty, closed };
 
 chan_core* chan_make(const elem_ops* ops, std::size_t elem_align, std::size_t cap);
-void chan_release(chan_core* c) noexcept;  // drops a reference; frees on the last
-void chan_send(chan_core* c, void* src);                 // blocks; throws channel_closed
-bool chan_try_send(chan_core* c, void* src);              // throws channel_closed
-bool chan_recv(chan_core* c, void* dst);                  // blocks; false: closed and drained
+void chan_release(chan_core* c) noexcept;     // drops a reference; frees on the last
+void chan_send(chan_core* c, void* src);      // blocks; throws channel_closed
+bool chan_try_send(chan_core* c, void* src);  // throws channel_closed
+bool chan_recv(chan_core* c, void* dst);      // blocks; false: closed and drained
 recv_status chan_try_recv(chan_core* c, void* dst);
-void chan_close(chan_core* c);                            // throws channel_closed
+void chan_close(chan_core* c);  // throws channel_closed
 std::size_t chan_len(chan_core* c) noexcept;
-[[noreturn]] void block_forever();                        // nil channel operations, select {}
+[[noreturn]] void block_forever();  // nil channel operations, select {}
 
 /// One case of a select, as seen by the algorithm.
 struct select_case {

@@ -5,8 +5,8 @@
 
 namespace goro::detail {
 
-struct fiber;      // runtime/fiber.hpp: a fiber's control block, at the top of its stack
-class scheduler;   // runtime/scheduler.hpp: one runtime's workers, queues, timers and stacks
+struct fiber;     // runtime/fiber.hpp: a fiber's control block, at the top of its stack
+class scheduler;  // runtime/scheduler.hpp: one runtime's workers, queues, timers and stacks
 
 /// The fiber running on this thread, or nullptr on a plain thread. Never cached across a
 /// switch by the compiler (out-of-line, see runtime/current.cpp).
