@@ -19,6 +19,7 @@ template <class T>
 class recv_result : public std::optional<T> {
  public:
   recv_result() = default;
+  /// A result holding `v` (engaged or not) with status `s`.
   recv_result(std::optional<T>&& v, detail::recv_status s)
       : std::optional<T>(std::move(v)), status_(s) {}
   /// True when the channel is closed and drained (no value).
@@ -43,9 +44,11 @@ class chan {
                 "goro::chan<T> needs an object type");
 
  public:
-  using value_type = T;
+  using value_type = T;  ///< the element type
 
+  /// The nil channel.
   chan() noexcept = default;
+  /// Another handle to the same channel.
   chan(const chan& o) noexcept : c_(o.c_) {
     if (c_) c_->refs.fetch_add(1, std::memory_order_relaxed);
   }
@@ -129,7 +132,9 @@ class chan {
     const chan* ch_ = nullptr;
     std::optional<T> cur_;
   };
+  /// Receives the first value (range-for).
   iterator begin() const { return iterator(this); }
+  /// The end of the range: closed and drained.
   iterator end() const noexcept { return iterator(); }
 
   /// The channel's core (for select); nullptr when nil.
@@ -157,19 +162,31 @@ chan<T> make_chan(std::size_t capacity = 0) {
 template <class T>
 class send_chan {
  public:
+  /// The nil channel.
   send_chan() noexcept = default;
+  /// The send side of `ch` (implicit, like Go's conversion).
   send_chan(chan<T> ch) noexcept : ch_(std::move(ch)) {}  // NOLINT: implicit, like Go
+  /// chan::send.
   void send(T&& v) const { ch_.send(std::move(v)); }
+  /// chan::send (copies v).
   void send(const T& v) const requires std::is_copy_constructible_v<T> { ch_.send(v); }
+  /// chan::try_send.
   bool try_send(T&& v) const { return ch_.try_send(std::move(v)); }
+  /// chan::try_send (copies v).
   bool try_send(const T& v) const requires std::is_copy_constructible_v<T> {
     return ch_.try_send(v);
   }
+  /// chan::close.
   void close() const { ch_.close(); }
+  /// chan::len.
   std::size_t len() const noexcept { return ch_.len(); }
+  /// chan::cap.
   std::size_t cap() const noexcept { return ch_.cap(); }
+  /// True unless nil.
   explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
+  /// Identity: the same channel.
   friend bool operator==(const send_chan& a, const send_chan& b) noexcept { return a.ch_ == b.ch_; }
+  /// The channel's core (for select); nullptr when nil.
   detail::chan_core* core() const noexcept { return ch_.core(); }
 
  private:
@@ -180,16 +197,27 @@ class send_chan {
 template <class T>
 class recv_chan {
  public:
+  /// The nil channel.
   recv_chan() noexcept = default;
+  /// The receive side of `ch` (implicit, like Go's conversion).
   recv_chan(chan<T> ch) noexcept : ch_(std::move(ch)) {}  // NOLINT: implicit, like Go
+  /// chan::recv.
   std::optional<T> recv() const { return ch_.recv(); }
+  /// chan::try_recv.
   recv_result<T> try_recv() const { return ch_.try_recv(); }
+  /// chan::len.
   std::size_t len() const noexcept { return ch_.len(); }
+  /// chan::cap.
   std::size_t cap() const noexcept { return ch_.cap(); }
+  /// True unless nil.
   explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
+  /// Identity: the same channel.
   friend bool operator==(const recv_chan& a, const recv_chan& b) noexcept { return a.ch_ == b.ch_; }
+  /// Receives the first value (range-for).
   typename chan<T>::iterator begin() const { return ch_.begin(); }
+  /// The end of the range: closed and drained.
   typename chan<T>::iterator end() const noexcept { return ch_.end(); }
+  /// The channel's core (for select); nullptr when nil.
   detail::chan_core* core() const noexcept { return ch_.core(); }
 
  private:

@@ -19,12 +19,15 @@ class condition_variable {
   condition_variable(const condition_variable&) = delete;
   condition_variable& operator=(const condition_variable&) = delete;
 
+  /// Releases lk, parks until notified, reacquires lk (spurious wakeups are possible).
   void wait(std::unique_lock<mutex>& lk);
+  /// Waits until pred() is true.
   template <class Pred>
   void wait(std::unique_lock<mutex>& lk, Pred pred) {
     while (!pred()) wait(lk);
   }
 
+  /// Like wait(), giving up at tp.
   std::cv_status wait_until(std::unique_lock<mutex>& lk, std::chrono::steady_clock::time_point tp);
   template <class Clock, class Duration>
   std::cv_status wait_until(std::unique_lock<mutex>& lk,
@@ -55,7 +58,9 @@ class condition_variable {
                       std::move(pred));
   }
 
+  /// Wakes the longest-waiting waiter, if any.
   void notify_one() noexcept;
+  /// Wakes every waiter.
   void notify_all() noexcept;
 
  private:

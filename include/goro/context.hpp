@@ -46,6 +46,7 @@ class context {
 class cancel_func {
  public:
   cancel_func() noexcept = default;
+  /// Cancels the context (and its descendants) with goro::canceled; idempotent.
   void operator()() const;
 
  private:
@@ -56,8 +57,8 @@ class cancel_func {
 
 /// What with_cancel / with_timeout / with_deadline return: `auto [ctx, cancel] = ...`.
 struct context_with_cancel {
-  context ctx;
-  cancel_func cancel;
+  context ctx;         ///< the new context
+  cancel_func cancel;  ///< cancels it
 };
 
 /// `context.Background()`.

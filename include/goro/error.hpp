@@ -24,6 +24,7 @@ class error {
   /// An error carrying an exception: message is its what() (or "unknown exception").
   explicit error(std::exception_ptr e);
 
+  /// True when non-nil.
   explicit operator bool() const noexcept { return impl_ != nullptr; }
   /// The message; empty for nil.
   const std::string& message() const noexcept;
@@ -34,6 +35,7 @@ class error {
   /// Throws: the carried exception if there is one, else std::runtime_error(message()).
   [[noreturn]] void raise() const;
 
+  /// Identity: the same error value (or both nil).
   friend bool operator==(const error& a, const error& b) noexcept { return a.impl_ == b.impl_; }
 
  private:

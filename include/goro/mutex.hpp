@@ -20,16 +20,19 @@ class mutex {
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
+  /// Blocks (parking) until the mutex is acquired.
   void lock() {
     std::uint32_t s = 0;
     if (!state_.compare_exchange_strong(s, locked, std::memory_order_acquire)) lock_slow();
   }
+  /// Acquires the mutex only if it is free now (and nobody is being handed it).
   bool try_lock() noexcept {
     std::uint32_t s = state_.load(std::memory_order_relaxed);
     while (!(s & (locked | starving)))
       if (state_.compare_exchange_weak(s, s | locked, std::memory_order_acquire)) return true;
     return false;
   }
+  /// Releases the mutex (the caller must hold it).
   void unlock() {
     std::uint32_t s = locked;
     if (!state_.compare_exchange_strong(s, 0, std::memory_order_release)) unlock_slow();

@@ -14,6 +14,7 @@ namespace goro {
 /// that caller; later calls return at once).
 class once {
  public:
+  /// `Do(f)`: calls f unless a call already completed; waits for a call in progress.
   template <class F>
   void call(F&& f) {
     if (done_.load(std::memory_order_acquire)) return;

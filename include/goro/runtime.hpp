@@ -159,7 +159,9 @@ std::invoke_result_t<std::decay_t<F>&> runtime::block_on(F&& f) {
     st->w.unpark();
   });
   st->w.park();
-  if (st->error) std::rethrow_exception(st->error);
+  // Take the exception out of the shared state: the fiber may drop the last reference to the
+  // state later, and the exception must be released on this thread, where it is caught.
+  if (st->error) std::rethrow_exception(std::exchange(st->error, nullptr));
   if constexpr (std::is_reference_v<R>) {
     return static_cast<R>(**st->value);
   } else if constexpr (!std::is_void_v<R>) {

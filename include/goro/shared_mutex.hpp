@@ -17,11 +17,17 @@ class shared_mutex {
   shared_mutex(const shared_mutex&) = delete;
   shared_mutex& operator=(const shared_mutex&) = delete;
 
+  /// Acquires exclusive ownership (a writer).
   void lock();
+  /// Exclusive ownership only if free now.
   bool try_lock() noexcept;
+  /// Releases exclusive ownership.
   void unlock();
+  /// Acquires shared ownership (a reader); waits behind a queued writer.
   void lock_shared();
+  /// Shared ownership only if no writer holds or waits for the lock.
   bool try_lock_shared() noexcept;
+  /// Releases shared ownership.
   void unlock_shared();
 
  private:

@@ -18,6 +18,7 @@ class ticker {
   explicit ticker(const std::chrono::duration<Rep, Period>& d)
       : s_(detail::timer_start(detail::deadline_after(d), checked(d))) {}
 
+  /// The channel on which ticks are delivered.
   recv_chan<std::chrono::steady_clock::time_point> c() const noexcept {
     return detail::timer_chan(s_.get());
   }

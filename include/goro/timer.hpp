@@ -41,6 +41,7 @@ recv_chan<std::chrono::steady_clock::time_point> after(
 /// stale value in c() (like Go 1.23 timers). Must not outlive the runtime it was made on.
 class timer {
  public:
+  /// Starts a timer that fires once, after d.
   template <class Rep, class Period>
   explicit timer(const std::chrono::duration<Rep, Period>& d)
       : s_(detail::timer_start(detail::deadline_after(d), 0)) {}
