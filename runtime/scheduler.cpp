@@ -439,8 +439,13 @@ fiber* scheduler::find_runnable(worker* w) {
 // ---------------------------------------------------------------------------------------------
 // Worker threads and switching
 
-void scheduler::dispatch(worker* w, fiber* f) noexcept {
+// Statistics only; written by the owning worker alone, so no read-modify-write is needed.
+void scheduler::count_dispatch(worker* w) noexcept {
   w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void scheduler::dispatch(worker* w, fiber* f) noexcept {
+  count_dispatch(w);
   switch_record rec{w, &w->sched_ctx, f};
   switch_context(rec);
 }
@@ -463,9 +468,7 @@ worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state, vo
   fiber* next = next_local(w);
   switch_record rec{w,      w->current, next ? next : &w->sched_ctx, after_switch::park, state,
                     unlock, lock};
-  if (next)
-    w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
+  if (next) count_dispatch(w);
   return switch_context(rec);
 }
 
@@ -486,7 +489,7 @@ void scheduler::yield_current(worker* w) {
   fiber* next = next_local(w);
   if (!next) next = take_global(w, 1);
   if (!next) return;  // nothing else to run here: keep going
-  w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  count_dispatch(w);
   switch_record rec{w, self, next, after_switch::requeue};
   switch_context(rec);
 }
@@ -499,9 +502,7 @@ void scheduler::abandon_current(worker* w) noexcept {
 
 void scheduler::exit_current(worker* w, fiber* self) noexcept {
   fiber* next = next_local(w);
-  if (next)
-    w->dispatches.store(w->dispatches.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
+  if (next) count_dispatch(w);
   switch_record rec{w, self, next ? next : &w->sched_ctx, after_switch::release};
   switch_context(rec);
   std::abort();  // unreachable: a released fiber is never resumed

@@ -89,6 +89,7 @@ class scheduler {
   void reset_spinning(worker* w) noexcept;
   bool wake_idle(worker* target, bool spinning) noexcept;  // target == nullptr: any idle worker
   void dispatch(worker* w, fiber* f) noexcept;
+  static void count_dispatch(worker* w) noexcept;
   stack_pool& pool_for(std::size_t stack_size);
   void teardown();
 

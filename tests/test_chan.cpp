@@ -34,19 +34,24 @@ TEST_CASE("chan: the nil channel", "[chan]") {
   CHECK(r.empty());
   CHECK(nil == goro::chan<int>());
   // Blocking on nil blocks forever: the fiber never continues, and teardown unwinds it.
-  std::atomic<int> continued{0};
+  std::atomic<int> reached{0}, continued{0};
   {
     goro::runtime rt({.workers = 1});
     rt.go([&] {
+      reached++;
       nil.recv();
       continued++;
     });
     rt.go([&] {
+      reached++;
       nil.send(1);
       continued++;
     });
-    rt.block_on([] { goro::sleep_for(std::chrono::milliseconds(10)); });
+    rt.block_on([&] {
+      while (reached.load() < 2) goro::yield();  // both are now blocked on nil
+    });
   }
+  CHECK(reached.load() == 2);
   CHECK(continued.load() == 0);
 }
 

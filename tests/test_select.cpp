@@ -142,20 +142,25 @@ TEST_CASE("select: a blocked select is woken by one channel and leaves the other
 }
 
 TEST_CASE("select: with no cases blocks forever", "[select]") {
-  std::atomic<int> continued{0};
+  std::atomic<int> reached{0}, continued{0};
   {
     goro::runtime rt({.workers = 1});
     rt.go([&] {
+      reached++;
       goro::select();
       continued++;
     });
     goro::chan<int> nil;
     rt.go([&] {
+      reached++;
       goro::select(goro::case_recv(nil));
       continued++;
     });
-    rt.block_on([] { goro::sleep_for(std::chrono::milliseconds(5)); });
+    rt.block_on([&] {
+      while (reached.load() < 2) goro::yield();  // both are now blocked in select
+    });
   }
+  CHECK(reached.load() == 2);
   CHECK(continued.load() == 0);
 }
 

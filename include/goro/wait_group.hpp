@@ -77,29 +77,29 @@ class wait_group {
   template <class F>
   void go(F&& f) {
     add(1);
-    goro::go([this, fn = std::forward<F>(f)]() mutable {
-      struct guard {
-        wait_group* wg;
-        ~guard() { wg->done(); }
-      } g{this};
-      fn();
-    });
+    goro::go(tracked(std::forward<F>(f)));
   }
 
   /// go() on a given runtime.
   template <class F>
   void go(runtime& rt, F&& f) {
     add(1);
-    rt.go([this, fn = std::forward<F>(f)]() mutable {
+    rt.go(tracked(std::forward<F>(f)));
+  }
+
+ private:
+  // f wrapped to call done() when it returns or throws.
+  template <class F>
+  auto tracked(F&& f) {
+    return [this, fn = std::forward<F>(f)]() mutable {
       struct guard {
         wait_group* wg;
         ~guard() { wg->done(); }
       } g{this};
       fn();
-    });
+    };
   }
 
- private:
   static constexpr std::int64_t max_count = 0x7fffffff;
   struct node {
     detail::waiter* w;
