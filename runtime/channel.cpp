@@ -1,6 +1,7 @@
-// Channel operations (Go's chan.go): one short critical section per operation; a sender that
-// finds a parked receiver hands the value over directly (and the receiver runs next on the
-// sender's worker), and parking releases the channel lock only after the switch.
+// Channel operations (Go's chan.go). Unbuffered: one short critical section per operation; a
+// sender that finds a parked receiver hands the value over directly (and the receiver runs next
+// on the sender's worker), and parking releases the channel lock only after the switch.
+// Buffered: the lock-free ring (chan_ring.hpp), with the lock only around the wait queues.
 #include <cstdlib>
 #include <new>
 
@@ -12,21 +13,24 @@ namespace goro::detail {
 chan_core* chan_make(const elem_ops* ops, std::size_t elem_align, std::size_t cap) {
   if (cap > (std::size_t{1} << 40) / (ops->size ? ops->size : 1))
     throw std::length_error("goro: make_chan capacity too large");
-  std::size_t align = elem_align > alignof(chan_core) ? elem_align : alignof(chan_core);
-  std::size_t off = (sizeof(chan_core) + elem_align - 1) / elem_align * elem_align;
-  void* mem = ::operator new (off + cap * ops->size, std::align_val_t{align});
+  // A buffered slot: an 8-byte stamp, then the element at its alignment.
+  const std::size_t slot_align = elem_align > 8 ? elem_align : 8;
+  const std::size_t elem_offset = (8 + elem_align - 1) / elem_align * elem_align;
+  const std::size_t stride = (elem_offset + ops->size + slot_align - 1) / slot_align * slot_align;
+  std::size_t align = slot_align > alignof(chan_core) ? slot_align : alignof(chan_core);
+  std::size_t off = (sizeof(chan_core) + slot_align - 1) / slot_align * slot_align;
+  void* mem = ::operator new (off + cap * stride, std::align_val_t{align});
   auto* c = ::new (mem) chan_core();
   c->cap = cap;
   c->ops = ops;
   c->alloc_align = align;
-  c->buf = cap ? static_cast<char*>(mem) + off : nullptr;
+  if (cap) c->ring.init(cap, static_cast<char*>(mem) + off, stride, elem_offset);
   return c;
 }
 
 void chan_release(chan_core* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  const std::size_t n = c->count.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < n; ++i) c->ops->destroy(c->slot(c->head + i));
+  if (c->cap) c->ring.destroy_all(c->ops);
   std::size_t align = c->alloc_align;
   c->~chan_core();
   ::operator delete (static_cast<void*>(c), std::align_val_t{align});
@@ -53,47 +57,41 @@ bool try_send_locked(chan_core* c, void* src, waiter** wake) noexcept {
     *wake = r->w;
     return true;
   }
-  const std::size_t n = c->count.load(std::memory_order_relaxed);
-  if (n < c->cap) {
-    c->ops->to_slot(c->slot(c->head + n), src);
-    c->count.store(n + 1, std::memory_order_relaxed);
-    return true;
-  }
   return false;
 }
 
 recv_status try_recv_locked(chan_core* c, void* dst, waiter** wake) noexcept {
   if (chan_waiter* s = dequeue(c->sendq)) {
-    if (c->cap == 0) {
-      c->ops->direct(dst, s->elem);
-    } else {
-      // Full buffer: the receiver takes the oldest value, the sender's goes to the back.
-      void* slot = c->slot(c->head);
-      c->ops->from_slot(dst, slot);
-      c->ops->to_slot(slot, s->elem);
-      c->head = (c->head + 1) % c->cap;
-    }
+    c->ops->direct(dst, s->elem);
     s->success = true;
     *wake = s->w;
     return recv_status::ok;
   }
-  if (const std::size_t n = c->count.load(std::memory_order_relaxed); n > 0) {
-    c->ops->from_slot(dst, c->slot(c->head));
-    c->head = (c->head + 1) % c->cap;
-    c->count.store(n - 1, std::memory_order_relaxed);
-    return recv_status::ok;
-  }
   return c->closed.load(std::memory_order_relaxed) ? recv_status::closed : recv_status::empty;
+}
+
+void notify_one(chan_core* c, wait_queue& q) noexcept {
+  // seq_cst: pairs with the waiter's "enlarge size, fence, retry" (see chan_ring::push).
+  if (q.size.load(std::memory_order_seq_cst) == 0) return;
+  c->lock.lock();
+  chan_waiter* s = dequeue(q);
+  if (s) s->success = true;
+  c->lock.unlock();
+  if (s) s->w->unpark();  // valid until unparked: only we can wake it now
+}
+
+void queue_for_retry(wait_queue& q, chan_waiter& s) noexcept {
+  q.push_back(&s);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 namespace {
 
 [[noreturn]] void throw_send_closed() { throw channel_closed("goro: send on closed channel"); }
 
-// Parks on `c` with `s` queued in `q`, releasing c's lock after the switch. If the runtime is
-// torn down meanwhile, takes `s` off the queue before the unwind continues.
-void park_on(chan_core* c, wait_queue& q, chan_waiter& s) {
-  q.push_back(&s);
+// Parks with `s` queued in `q` and c's lock held, releasing the lock after the switch. If the
+// runtime is torn down meanwhile, takes `s` off the queue before the unwind continues.
+void park_queued(chan_core* c, wait_queue& q, chan_waiter& s) {
   try {
     s.w->park_unlocking(spin_mutex::unlock_fn, &c->lock);
   } catch (...) {
@@ -104,9 +102,60 @@ void park_on(chan_core* c, wait_queue& q, chan_waiter& s) {
   }
 }
 
+// Buffered channels: try the ring; when it is full (empty), queue up, try once more (a pop or
+// push that completed before we were queued did not see us), and park until a pop (push) or a
+// close wakes us to retry. The retry under the lock cannot race with a wakeup: wakers dequeue
+// under the same lock.
+void buffered_send(chan_core* c, void* src) {
+  for (;;) {
+    chan_ring::status st = c->ring.push(c->ops, src);
+    if (st == chan_ring::status::blocked) {
+      waiter w;
+      chan_waiter s;
+      s.w = &w;
+      c->lock.lock();
+      queue_for_retry(c->sendq, s);
+      st = c->ring.push(c->ops, src);
+      if (st == chan_ring::status::blocked) {
+        park_queued(c, c->sendq, s);
+        continue;
+      }
+      c->sendq.remove(&s);
+      c->lock.unlock();
+    }
+    if (st == chan_ring::status::closed) throw_send_closed();
+    notify_one(c, c->recvq);
+    return;
+  }
+}
+
+bool buffered_recv(chan_core* c, void* dst) {
+  for (;;) {
+    chan_ring::status st = c->ring.pop(c->ops, dst);
+    if (st == chan_ring::status::blocked) {
+      waiter w;
+      chan_waiter r;
+      r.w = &w;
+      c->lock.lock();
+      queue_for_retry(c->recvq, r);
+      st = c->ring.pop(c->ops, dst);
+      if (st == chan_ring::status::blocked) {
+        park_queued(c, c->recvq, r);
+        continue;
+      }
+      c->recvq.remove(&r);
+      c->lock.unlock();
+    }
+    if (st == chan_ring::status::closed) return false;
+    notify_one(c, c->sendq);
+    return true;
+  }
+}
+
 }  // namespace
 
 void chan_send(chan_core* c, void* src) {
+  if (c->cap) return buffered_send(c, src);
   c->lock.lock();
   if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
@@ -115,18 +164,26 @@ void chan_send(chan_core* c, void* src) {
   waiter* wake = nullptr;
   if (try_send_locked(c, src, &wake)) {
     c->lock.unlock();
-    if (wake) wake->unpark();
+    wake->unpark();
     return;
   }
   waiter w;
   chan_waiter s;
   s.w = &w;
   s.elem = src;
-  park_on(c, c->sendq, s);
+  c->sendq.push_back(&s);
+  park_queued(c, c->sendq, s);
   if (!s.success) throw_send_closed();  // woken by close
 }
 
 bool chan_try_send(chan_core* c, void* src) {
+  if (c->cap) {
+    chan_ring::status st = c->ring.push(c->ops, src);
+    if (st == chan_ring::status::closed) throw_send_closed();
+    if (st == chan_ring::status::blocked) return false;
+    notify_one(c, c->recvq);
+    return true;
+  }
   c->lock.lock();
   if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
@@ -140,6 +197,7 @@ bool chan_try_send(chan_core* c, void* src) {
 }
 
 bool chan_recv(chan_core* c, void* dst) {
+  if (c->cap) return buffered_recv(c, dst);
   c->lock.lock();
   waiter* wake = nullptr;
   recv_status st = try_recv_locked(c, dst, &wake);
@@ -152,11 +210,24 @@ bool chan_recv(chan_core* c, void* dst) {
   chan_waiter r;
   r.w = &w;
   r.elem = dst;
-  park_on(c, c->recvq, r);
+  c->recvq.push_back(&r);
+  park_queued(c, c->recvq, r);
   return r.success;
 }
 
 recv_status chan_try_recv(chan_core* c, void* dst) {
+  if (c->cap) {
+    switch (c->ring.pop(c->ops, dst)) {
+      case chan_ring::status::ok:
+        notify_one(c, c->sendq);
+        return recv_status::ok;
+      case chan_ring::status::closed:
+        return recv_status::closed;
+      case chan_ring::status::blocked:
+        break;
+    }
+    return recv_status::empty;
+  }
   c->lock.lock();
   waiter* wake = nullptr;
   recv_status st = try_recv_locked(c, dst, &wake);
@@ -172,6 +243,8 @@ void chan_close(chan_core* c) {
     throw channel_closed("goro: close of closed channel");
   }
   c->closed.store(true, std::memory_order_relaxed);
+  // Under the lock: a buffered waiter queued after this sees the mark when it retries.
+  if (c->cap) c->ring.close();
   // Collect everyone first, wake after unlocking (a woken fiber may run at once elsewhere and
   // touch the channel). The waiters stay valid: their owners cannot return until unparked.
   chan_waiter* woken = nullptr;
@@ -190,12 +263,7 @@ void chan_close(chan_core* c) {
   }
 }
 
-std::size_t chan_len(chan_core* c) noexcept {
-  c->lock.lock();
-  std::size_t n = c->count.load(std::memory_order_relaxed);
-  c->lock.unlock();
-  return n;
-}
+std::size_t chan_len(chan_core* c) noexcept { return c->cap ? c->ring.len() : 0; }
 
 void block_forever() {
   waiter w;  // nobody can unpark it; a runtime teardown unwinds a fiber parked here

@@ -1,8 +1,9 @@
 // select (Go's selectgo): lock every channel of the select in address order, poll the cases in
 // a random order and complete the first ready one; otherwise (no fallback case) enqueue one
 // chan_waiter per case, all sharing one waiter and one select_state, and park releasing every
-// lock after the switch. The first peer to win select_state::done completes its case; the
-// others skip our waiters. Once woken, relock and take the losing waiters off their queues.
+// lock after the switch. The first peer to win select_state::done completes its case (an
+// unbuffered one) or wakes us to retry it (a buffered one); the others skip our waiters. Once
+// woken, relock and take the losing waiters off their queues.
 #include <algorithm>
 #include <memory>
 #include <new>
@@ -62,23 +63,48 @@ struct lockset {
 bool looks_ready(const select_case& sc) noexcept {
   const chan_core* c = sc.c;
   if (c->closed.load(std::memory_order_relaxed)) return true;
-  const std::size_t n = c->count.load(std::memory_order_relaxed);
-  if (sc.k == select_case::kind::send)
-    return c->recvq.size.load(std::memory_order_relaxed) != 0 || n < c->cap;
-  return c->sendq.size.load(std::memory_order_relaxed) != 0 || n != 0;
+  const bool send = sc.k == select_case::kind::send;
+  if (c->cap) return send ? c->ring.looks_nonfull() : c->ring.looks_nonempty();
+  return (send ? c->recvq : c->sendq).size.load(std::memory_order_relaxed) != 0;
 }
 
-// Under sc.c's lock: completes the case if it can. 1: done (a peer to unpark may be in *wake);
-// 0: not ready; -1: a send on a closed channel.
-int try_case_locked(select_case& sc, waiter** wake) noexcept {
-  if (sc.k == select_case::kind::send) {
-    if (sc.c->closed.load(std::memory_order_relaxed)) return -1;
-    return try_send_locked(sc.c, sc.elem, wake) ? 1 : 0;
+// Completes the case if it can: unbuffered under sc.c's lock (a peer to unpark after unlocking
+// lands in *wake), buffered lock-free. 1: done; 0: not ready; -1: a send on a closed channel.
+int attempt(select_case& sc, waiter** wake) noexcept {
+  chan_core* c = sc.c;
+  if (c->cap) {
+    if (sc.k == select_case::kind::send) {
+      chan_ring::status st = c->ring.push(c->ops, sc.elem);
+      return st == chan_ring::status::ok ? 1 : st == chan_ring::status::closed ? -1 : 0;
+    }
+    chan_ring::status st = c->ring.pop(c->ops, sc.elem);
+    if (st == chan_ring::status::blocked) return 0;
+    sc.ok = st == chan_ring::status::ok;
+    return 1;
   }
-  recv_status st = try_recv_locked(sc.c, sc.elem, wake);
+  if (sc.k == select_case::kind::send) {
+    if (c->closed.load(std::memory_order_relaxed)) return -1;
+    return try_send_locked(c, sc.elem, wake) ? 1 : 0;
+  }
+  recv_status st = try_recv_locked(c, sc.elem, wake);
   if (st == recv_status::empty) return 0;
   sc.ok = st == recv_status::ok;
   return 1;
+}
+
+// After attempt() returned r != 0 for case i, with no lock held: wakes the unbuffered peer, or
+// one waiter of the other side of a buffered channel; throws for a send on a closed channel.
+std::size_t finish(select_case* cases, std::size_t i, int r, waiter* wake) {
+  if (r < 0) throw channel_closed("goro: send on closed channel (in select)");
+  select_case& sc = cases[i];
+  const bool send = sc.k == select_case::kind::send;
+  if (wake) wake->unpark();
+  else if (sc.c->cap && (send || sc.ok)) notify_one(sc.c, send ? sc.c->recvq : sc.c->sendq);
+  return i;
+}
+
+wait_queue& queue_of(select_case& sc) noexcept {
+  return sc.k == select_case::kind::send ? sc.c->sendq : sc.c->recvq;
 }
 
 }  // namespace
@@ -89,6 +115,7 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
   scratch<std::uint32_t> order(n);  // poll order: the active cases, shuffled
   scratch<chan_core*> chans(n);     // lock order: distinct channels by address
   std::size_t active = 0;
+  bool any_buffered = false;
   for (std::size_t i = 0; i < n; ++i) {
     if (cases[i].k == select_case::kind::fallback) {
       fallback = i;
@@ -101,6 +128,7 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
     order[active] = order[j];
     order[j] = static_cast<std::uint32_t>(i);
     chans[active] = cases[i].c;
+    any_buffered |= cases[i].c->cap != 0;
     ++active;
   }
   if (active == 0) {
@@ -111,77 +139,99 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
   lockset locks{chans.data(), static_cast<std::size_t>(
                                   std::unique(chans.data(), chans.data() + active) - chans.data())};
 
-  // Fast pass: in poll order, try only the cases that look ready, locking one channel at a
-  // time. Usually a case is ready and this is all a select costs.
-  for (std::size_t k = 0; k < active; ++k) {
-    select_case& sc = cases[order[k]];
-    if (!looks_ready(sc)) continue;
-    sc.c->lock.lock();
-    waiter* wake = nullptr;
-    int r = try_case_locked(sc, &wake);
-    sc.c->lock.unlock();
-    if (r < 0) throw channel_closed("goro: send on closed channel (in select)");
-    if (r > 0) {
-      if (wake) wake->unpark();
-      return order[k];
+  for (;;) {
+    // Fast pass: in poll order, try only the cases that look ready, locking at most one
+    // channel at a time. Usually a case is ready and this is all a select costs.
+    for (std::size_t k = 0; k < active; ++k) {
+      select_case& sc = cases[order[k]];
+      if (!looks_ready(sc)) continue;
+      waiter* wake = nullptr;
+      int r;
+      if (sc.c->cap) {
+        r = attempt(sc, &wake);
+      } else {
+        sc.c->lock.lock();
+        r = attempt(sc, &wake);
+        sc.c->lock.unlock();
+      }
+      if (r != 0) return finish(cases, order[k], r, wake);
     }
-  }
 
-  // Slow pass: all channels locked, so that no case can become ready unseen before we queue.
-  locks.lock();
-  for (std::size_t k = 0; k < active; ++k) {
-    select_case& sc = cases[order[k]];
-    waiter* wake = nullptr;
-    int r = try_case_locked(sc, &wake);
-    if (r == 0) continue;
-    locks.unlock();
-    if (r < 0) throw channel_closed("goro: send on closed channel (in select)");
-    if (wake) wake->unpark();
-    return order[k];
-  }
-  if (fallback != none) {
-    locks.unlock();
-    return fallback;
-  }
-
-  // Block on every channel at once.
-  waiter w;
-  select_state st;
-  scratch<chan_waiter> ws(n);
-  for (std::size_t k = 0; k < active; ++k) {
-    std::uint32_t i = order[k];
-    chan_waiter& cw = *::new (&ws[i]) chan_waiter();
-    cw.w = &w;
-    cw.elem = cases[i].elem;
-    cw.sel = &st;
-    cw.case_index = i;
-    (cases[i].k == select_case::kind::send ? cases[i].c->sendq : cases[i].c->recvq).push_back(&cw);
-  }
-  auto dequeue_all = [&] {
+    // Slow pass: all channels locked, so that no unbuffered case can become ready unseen
+    // before we queue, and nobody can dequeue us while we still look.
     locks.lock();
     for (std::size_t k = 0; k < active; ++k) {
-      chan_waiter& cw = ws[order[k]];
-      if (cw.queued)
-        (cases[order[k]].k == select_case::kind::send ? cases[order[k]].c->sendq
-                                                      : cases[order[k]].c->recvq)
-            .remove(&cw);
+      waiter* wake = nullptr;
+      if (int r = attempt(cases[order[k]], &wake); r != 0) {
+        locks.unlock();
+        return finish(cases, order[k], r, wake);
+      }
     }
+    if (fallback != none) {
+      locks.unlock();
+      return fallback;
+    }
+
+    // Block on every channel at once.
+    waiter w;
+    select_state st;
+    scratch<chan_waiter> ws(n);
+    for (std::size_t k = 0; k < active; ++k) {
+      std::uint32_t i = order[k];
+      chan_waiter& cw = *::new (&ws[i]) chan_waiter();
+      cw.w = &w;
+      cw.elem = cases[i].elem;
+      cw.sel = &st;
+      cw.case_index = i;
+      queue_of(cases[i]).push_back(&cw);
+    }
+    auto dequeue_locked = [&] {
+      for (std::size_t k = 0; k < active; ++k)
+        if (ws[order[k]].queued) queue_of(cases[order[k]]).remove(&ws[order[k]]);
+    };
+    if (any_buffered) {
+      // A buffered push or pop that completed before we were queued did not wake us (see
+      // queue_for_retry): look at the buffered cases once more.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      for (std::size_t k = 0; k < active; ++k) {
+        select_case& sc = cases[order[k]];
+        if (!sc.c->cap) continue;
+        waiter* wake = nullptr;
+        if (int r = attempt(sc, &wake); r != 0) {
+          dequeue_locked();
+          locks.unlock();
+          return finish(cases, order[k], r, wake);
+        }
+      }
+    }
+    try {
+      w.park_unlocking(lockset::unlock_fn, &locks);
+    } catch (...) {  // runtime teardown
+      locks.lock();
+      dequeue_locked();
+      locks.unlock();
+      throw;
+    }
+    locks.lock();
+    dequeue_locked();
     locks.unlock();
-  };
-  try {
-    w.park_unlocking(lockset::unlock_fn, &locks);
-  } catch (...) {  // runtime teardown
-    dequeue_all();
-    throw;
+    const std::size_t won = st.winner;
+    select_case& sc = cases[won];
+    if (sc.c->cap) {
+      // Woken to retry this buffered case (a push, pop or close on it). Retry it first: the
+      // wakeup was meant for its value (or room), which must not be left behind for a case
+      // that happens to come earlier in the order while other waiters sleep.
+      waiter* wake = nullptr;
+      if (int r = attempt(sc, &wake); r != 0) return finish(cases, won, r, wake);
+      continue;  // somebody else was faster: start over
+    }
+    if (sc.k == select_case::kind::send) {
+      if (!ws[won].success) throw channel_closed("goro: send on closed channel (in select)");
+    } else {
+      sc.ok = ws[won].success;
+    }
+    return won;
   }
-  dequeue_all();
-  const std::size_t won = st.winner;
-  if (cases[won].k == select_case::kind::send) {
-    if (!ws[won].success) throw channel_closed("goro: send on closed channel (in select)");
-  } else {
-    cases[won].ok = ws[won].success;
-  }
-  return won;
 }
 
 }  // namespace goro::detail

@@ -310,7 +310,7 @@ TEST_CASE("chan: many producers and consumers, each value delivered exactly once
   goro::runtime rt({.workers = 2});
   const int producers = 8, consumers = 8;
   const int per = static_cast<int>(scaled(20000, 500));
-  for (std::size_t cap : {std::size_t{0}, std::size_t{1}, std::size_t{64}}) {
+  for (std::size_t cap : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{64}}) {
     auto ch = goro::make_chan<int>(cap);
     std::vector<std::atomic<int>> seen(static_cast<std::size_t>(producers * per));
     latch producers_done(producers), consumers_done(consumers + 2);

@@ -244,3 +244,49 @@ TEST_CASE("select: exactly one case wins under contention", "[select][stress]") 
   for (auto& s : seen) wrong += s.load() != 1;
   CHECK(wrong == 0);
 }
+
+TEST_CASE("select: buffered send and receive cases never strand a value", "[select][stress]") {
+  // Buffered channels wake one waiter per push or pop, who retries; a select woken that way must
+  // use the wakeup on that channel, or a value would sit in the buffer while receivers sleep and
+  // this test would never finish.
+  goro::runtime rt({.workers = 2});
+  const int producers = 4, consumers = 6, per = static_cast<int>(scaled(20000, 500));
+  auto x = goro::make_chan<int>(1), y = goro::make_chan<int>(3);
+  std::vector<std::atomic<int>> seen(static_cast<std::size_t>(producers * per));
+  latch producers_done(producers), consumers_done(consumers);
+  for (int p = 0; p < producers; ++p)
+    rt.go([&, p] {
+      for (int i = 0; i < per; ++i) {
+        int v = p * per + i;
+        goro::select(goro::case_send(x, v), goro::case_send(y, v));
+      }
+      producers_done.count_down();
+    });
+  for (int c = 0; c < consumers; ++c)
+    rt.go([&, c] {
+      if (c % 3 == 0) {  // plain receives on y only
+        while (auto v = y.recv()) seen[static_cast<std::size_t>(*v)]++;
+      } else {
+        goro::chan<int> cx = x, cy = y;
+        while (cx || cy) {
+          goro::select(goro::case_recv(cx,
+                                       [&](std::optional<int> v) {
+                                         if (v) seen[static_cast<std::size_t>(*v)]++;
+                                         else cx = goro::chan<int>();
+                                       }),
+                       goro::case_recv(cy, [&](std::optional<int> v) {
+                         if (v) seen[static_cast<std::size_t>(*v)]++;
+                         else cy = goro::chan<int>();
+                       }));
+        }
+      }
+      consumers_done.count_down();
+    });
+  producers_done.wait();
+  x.close();
+  y.close();
+  consumers_done.wait();
+  int wrong = 0;
+  for (auto& s : seen) wrong += s.load() != 1;
+  CHECK(wrong == 0);
+}

@@ -1,6 +1,6 @@
-// The type-erased core of a channel: lock, ring buffer and wait queues. chan<T> and select
-// drive it through the functions below (runtime/channel.cpp, runtime/select.cpp); element moves
-// go through a per-type table, so one implementation serves every T and mixed-type selects.
+// The type-erased core of a channel: lock, wait queues and (buffered) a lock-free ring. chan<T> and
+// select drive it through the functions below (runtime/channel.cpp, runtime/select.cpp); element
+// moves go through a per-type table, so one implementation serves every T and mixed-type selects.
 #pragma once
 
 #include <atomic>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "goro/detail/chan_ring.hpp"
 #include "goro/detail/spin_mutex.hpp"
 #include "goro/detail/waiter.hpp"
 
@@ -85,21 +86,19 @@ inline constexpr elem_ops elem_ops_for{
     },
     [](void* slot) noexcept { static_cast<T*>(slot)->~T(); }, sizeof(T)};
 
-// Fields are changed under `lock`. `closed`, `count` and the queues' sizes are atomics only so
-// that select's fast pass may read them without the lock, as hints.
+// An unbuffered channel lives under `lock`: its wait queues and `closed`. A buffered one keeps
+// its elements in the lock-free `ring` (which also holds its closed mark) and uses the lock only
+// for the wait queues; `closed` is then set too, as a hint. `closed` and the queues' sizes are
+// atomics so that they may be read without the lock.
 struct chan_core {
   spin_mutex lock;
   std::atomic<bool> closed{false};
   std::size_t cap = 0;
-  std::atomic<std::size_t> count{0};  // buffered elements
-  std::size_t head = 0;               // index of the oldest buffered element
-  char* buf = nullptr;                // cap slots of ops->size bytes
   const elem_ops* ops = nullptr;
   wait_queue sendq, recvq;
   std::atomic<std::size_t> refs{1};
   std::size_t alloc_align = alignof(std::max_align_t);  // of the block holding core + buffer
-
-  void* slot(std::size_t i) const noexcept { return buf + (i % cap) * ops->size; }
+  chan_ring ring;                                       // cap > 0 only
 };
 
 enum class recv_status : std::uint8_t { ok, empty, closed };
