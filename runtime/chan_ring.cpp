@@ -62,7 +62,7 @@ chan_ring::status chan_ring::push(const elem_ops* ops, void* src) noexcept {
       backoff(spins);
       tail = tail_.load(std::memory_order_relaxed);
     } else {
-      backoff(spins);  // a receiver is mid-pop on this slot, or tail moved on
+      backoff(spins);  // another sender won this slot: tail moved on
       tail = tail_.load(std::memory_order_relaxed);
     }
   }
@@ -85,7 +85,8 @@ chan_ring::status chan_ring::pop(const elem_ops* ops, void* dst) noexcept {
     } else if (st == head) {
       // Empty, unless a sender has claimed this slot and is writing it.
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+      // acquire: a receive that reports "closed" is ordered after the close (Go's rule).
+      const std::uint64_t tail = tail_.load(std::memory_order_acquire);
       if ((tail & ~mark_) == head) return (tail & mark_) ? status::closed : status::blocked;
       backoff(spins);
       head = head_.load(std::memory_order_relaxed);

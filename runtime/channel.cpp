@@ -90,14 +90,17 @@ namespace {
 [[noreturn]] void throw_send_closed() { throw channel_closed("goro: send on closed channel"); }
 
 // Parks with `s` queued in `q` and c's lock held, releasing the lock after the switch. If the
-// runtime is torn down meanwhile, takes `s` off the queue before the unwind continues.
+// runtime is torn down meanwhile, takes `s` off the queue (or passes on the buffered wakeup it
+// was given) before the unwind continues.
 void park_queued(chan_core* c, wait_queue& q, chan_waiter& s) {
   try {
     s.w->park_unlocking(spin_mutex::unlock_fn, &c->lock);
   } catch (...) {
     c->lock.lock();
+    const bool notified = !s.queued && s.success;
     if (s.queued) q.remove(&s);
     c->lock.unlock();
+    if (notified && c->cap) notify_one(c, q);  // pass on a wakeup we can no longer use
     throw;
   }
 }

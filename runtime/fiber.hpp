@@ -19,9 +19,6 @@ struct fiber {
   enum class slot_state : std::uint8_t { free, live };
 
   bctx::fcontext_t ctx = nullptr;  // saved context while not running
-  fiber* next = nullptr;           // intrusive link: global queue, stack free lists
-  fiber* batch_next = nullptr;     // global queue: next batch (valid in a batch's first fiber)
-  std::uint32_t batch_len = 0;     // global queue: fibers in the batch this one starts
   scheduler* sched = nullptr;
   void (*invoke)(void*) = nullptr;   // runs the callable stored at `fn`
   void (*destroy)(void*) = nullptr;  // destroys it

@@ -2,14 +2,21 @@
 // another runtime), and the overflow of full local queues. Every worker polls it periodically
 // (see scheduler::next_local), so nothing placed here starves.
 //
-// It is a FIFO of batches (a local queue spills half of itself at once); taking a whole batch is
-// O(1) under the lock, so the cache misses of walking the fibers happen outside it.
+// A FIFO of fiber-pointer arrays: a local queue spills half of itself as one memcpy, and a
+// worker takes a batch back the same way, without touching the fibers themselves (walking a
+// list linked through them cost a cache miss, often a TLB miss, per fiber). Emptied arrays are
+// kept for reuse, so after warm-up neither side allocates.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <new>
 
 #include "fiber.hpp"
 
@@ -17,45 +24,44 @@ namespace goro::detail {
 
 class global_queue {
  public:
-  /// Appends the chain first..last (linked through fiber::next) of n fibers as one batch.
-  void push(fiber* first, fiber* last, std::size_t n) noexcept {
-    last->next = nullptr;
-    first->batch_next = nullptr;
-    first->batch_len = static_cast<std::uint32_t>(n);
-    std::lock_guard lk(mu_);
-    if (tail_) tail_->batch_next = first;
-    else head_ = first;
-    tail_ = first;
-    size_.store(size_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  global_queue() = default;
+  global_queue(const global_queue&) = delete;
+  global_queue& operator=(const global_queue&) = delete;
+  ~global_queue() {
+    for (batch* lists : {head_, free_})
+      while (lists) delete std::exchange(lists, lists->next);
   }
-  void push(fiber* f) noexcept { push(f, f, 1); }
 
-  /// Removes up to `max` (>= 1) fibers from the oldest batch; returns them as a chain linked
-  /// through fiber::next, and their number in *n. nullptr when empty.
-  fiber* pop(std::size_t max, std::size_t* n) noexcept {
-    *n = 0;
-    if (empty()) return nullptr;
+  /// Appends fibers[0..n) in this order.
+  void push(fiber* const* fibers, std::size_t n) noexcept {
     std::lock_guard lk(mu_);
-    fiber* first = head_;
-    if (!first) return nullptr;
-    std::size_t len = first->batch_len;
-    if (len <= max) {  // the whole batch
-      head_ = first->batch_next;
-      if (!head_) tail_ = nullptr;
-      *n = len;
-    } else {  // split it: walk `max` fibers (callers ask for few when batches are long)
-      fiber* last = first;
-      for (std::size_t i = 1; i < max; ++i) last = last->next;
-      fiber* rest = last->next;
-      last->next = nullptr;
-      rest->batch_next = first->batch_next;
-      rest->batch_len = static_cast<std::uint32_t>(len - max);
-      head_ = rest;
-      if (tail_ == first) tail_ = rest;
-      *n = max;
+    while (n > 0) {
+      if (!tail_ || tail_->end == batch::capacity) append_batch();
+      const std::size_t k = std::min<std::size_t>(n, batch::capacity - tail_->end);
+      std::memcpy(tail_->slots + tail_->end, fibers, k * sizeof(fiber*));
+      tail_->end += static_cast<std::uint32_t>(k);
+      fibers += k;
+      n -= k;
+      size_.store(size_.load(std::memory_order_relaxed) + k, std::memory_order_relaxed);
     }
-    size_.store(size_.load(std::memory_order_relaxed) - *n, std::memory_order_relaxed);
-    return first;
+  }
+  void push(fiber* f) noexcept { push(&f, 1); }
+
+  /// Moves up to `max` of the oldest fibers to out[]; returns how many (0 when empty).
+  std::size_t pop(fiber** out, std::size_t max) noexcept {
+    if (empty()) return 0;
+    std::lock_guard lk(mu_);
+    std::size_t n = 0;
+    while (n < max && head_) {
+      batch* b = head_;
+      const std::size_t k = std::min<std::size_t>(max - n, b->end - b->begin);
+      std::memcpy(out + n, b->slots + b->begin, k * sizeof(fiber*));
+      b->begin += static_cast<std::uint32_t>(k);
+      n += k;
+      if (b->begin == b->end) retire_head();
+    }
+    size_.store(size_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+    return n;
   }
 
   /// A hint without the lock; callers that must not miss work order it with a seq_cst fence.
@@ -63,9 +69,50 @@ class global_queue {
   std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
 
  private:
+  struct batch {
+    static constexpr std::uint32_t capacity = 254;  // the whole batch: 2 KiB
+    batch* next = nullptr;
+    std::uint32_t begin = 0, end = 0;
+    fiber* slots[capacity];
+  };
+  static constexpr std::size_t max_free = 256;  // spare arrays kept: 512 KiB at most
+
+  void append_batch() noexcept {
+    batch* b = free_;
+    if (b) {
+      free_ = b->next;
+      --nfree_;
+      b->next = nullptr;
+      b->begin = b->end = 0;
+    } else {
+      b = new (std::nothrow) batch;
+      if (!b) {
+        std::fputs("goro: out of memory for the global run queue\n", stderr);
+        std::abort();
+      }
+    }
+    if (tail_) tail_->next = b;
+    else head_ = b;
+    tail_ = b;
+  }
+  void retire_head() noexcept {
+    batch* b = head_;
+    head_ = b->next;
+    if (!head_) tail_ = nullptr;
+    if (nfree_ < max_free) {
+      b->next = free_;
+      free_ = b;
+      ++nfree_;
+    } else {
+      delete b;
+    }
+  }
+
   std::mutex mu_;
-  fiber* head_ = nullptr;  // first fiber of the oldest batch
-  fiber* tail_ = nullptr;  // first fiber of the newest batch
+  batch* head_ = nullptr;  // oldest; fibers in slots[begin, end)
+  batch* tail_ = nullptr;  // newest, appended to until full
+  batch* free_ = nullptr;
+  std::size_t nfree_ = 0;
   std::atomic<std::size_t> size_{0};
 };
 

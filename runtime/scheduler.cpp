@@ -105,7 +105,6 @@ scheduler::allocation scheduler::allocate(std::size_t stack_size, std::size_t fn
   f->sched = this;
   f->state = fiber::slot_state::live;
   f->started = f->unwinding = f->finished = false;
-  f->next = nullptr;
   if (w) {
     if (w->id_next == w->id_end) {
       w->id_next = next_id_.fetch_add(id_batch, std::memory_order_relaxed);
@@ -176,8 +175,7 @@ void scheduler::push_tail(worker* w, fiber* f) noexcept {
     std::uint32_t n = w->runq.grab(batch, run_queue::capacity / 2);
     if (n == 0) continue;  // thieves emptied it meanwhile
     batch[n++] = f;
-    for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->next = batch[i + 1];
-    global_.push(batch[0], batch[n - 1], n);
+    global_.push(batch, n);
     return;
   }
 }
@@ -212,16 +210,12 @@ void scheduler::ready(fiber* f) noexcept {
 // globrunqget); never more than fits, or the surplus would spill straight back.
 fiber* scheduler::take_global(worker* w, std::size_t max) noexcept {
   if (global_.empty()) return nullptr;
-  std::size_t room = run_queue::capacity - w->runq.size();
-  std::size_t n = std::min(max, room + 1);
-  fiber* f = global_.pop(n, &n);
-  if (!f) return nullptr;
-  for (fiber* g = f->next; g;) {
-    fiber* next = g->next;  // push_tail may relink g
-    push_tail(w, g);
-    g = next;
-  }
-  return f;
+  fiber* got[run_queue::capacity / 2 + 1];
+  const std::size_t room = run_queue::capacity - w->runq.size();
+  const std::size_t n = global_.pop(got, std::min({max, room + 1, std::size(got)}));
+  if (n == 0) return nullptr;
+  for (std::size_t i = 1; i < n; ++i) push_tail(w, got[i]);
+  return got[0];
 }
 
 fiber* scheduler::next_local(worker* w) noexcept {

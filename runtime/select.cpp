@@ -161,6 +161,8 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
     // before we queue, and nobody can dequeue us while we still look.
     locks.lock();
     for (std::size_t k = 0; k < active; ++k) {
+      // A blocking select tries its buffered cases after queueing, below.
+      if (cases[order[k]].c->cap && fallback == none) continue;
       waiter* wake = nullptr;
       if (int r = attempt(cases[order[k]], &wake); r != 0) {
         locks.unlock();
@@ -209,7 +211,11 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
     } catch (...) {  // runtime teardown
       locks.lock();
       dequeue_locked();
+      const bool notified = st.done.load(std::memory_order_relaxed) != 0 &&
+                            cases[st.winner].c->cap != 0 && ws[st.winner].success;
       locks.unlock();
+      // Pass on a buffered wakeup we can no longer use.
+      if (notified) notify_one(cases[st.winner].c, queue_of(cases[st.winner]));
       throw;
     }
     locks.lock();
