@@ -1,4 +1,4 @@
-// A scheduler's timers: a binary min-heap of intrusive nodes keyed by deadline. Nodes live in
+// A scheduler's timers: a 4-ary min-heap of intrusive nodes keyed by deadline. Nodes live in
 // their owners (a sleeping fiber's frame, a goro::timer), so adding a timer allocates only when
 // the heap's vector grows. Callbacks run outside the heap lock (they may cancel contexts, send on
 // channels, add or remove other timers); remove() returning means the node's callback has either
@@ -53,17 +53,22 @@ class timer_heap {
  private:
   void up(std::size_t i) noexcept;
   void down(std::size_t i) noexcept;
-  void place(std::size_t i, timer_node* n) noexcept {
-    heap_[i] = n;
-    n->index = i;
+  struct entry {
+    std::int64_t when;  // == node->when_ns while queued
+    timer_node* node;
+  };
+  static constexpr std::size_t arity = 4;
+  void place(std::size_t i, const entry& e) noexcept {
+    heap_[i] = e;
+    e.node->index = i;
   }
   void erase_at(std::size_t i) noexcept;
   void publish() noexcept {
-    next_.store(heap_.empty() ? none : heap_[0]->when_ns, std::memory_order_seq_cst);
+    next_.store(heap_.empty() ? none : heap_[0].when, std::memory_order_seq_cst);
   }
 
   mutable std::mutex mu_;
-  std::vector<timer_node*> heap_;
+  std::vector<entry> heap_;
   std::atomic<std::int64_t> next_{none};
 };
 
