@@ -13,27 +13,39 @@ namespace goro::detail {
 chan_core* chan_make(const elem_ops* ops, std::size_t elem_align, std::size_t cap) {
   if (cap > (std::size_t{1} << 40) / (ops->size ? ops->size : 1))
     throw std::length_error("goro: make_chan capacity too large");
-  // A buffered slot: an 8-byte stamp, then the element at its alignment.
+  if (cap == 0) {
+    auto* c = ::new (::operator new(sizeof(chan_core))) chan_core();
+    c->ops = ops;
+    return c;
+  }
+  // Buffered: core, ring, then the slots, each an 8-byte stamp and the element at its alignment.
   const std::size_t slot_align = elem_align > 8 ? elem_align : 8;
   const std::size_t elem_offset = (8 + elem_align - 1) / elem_align * elem_align;
   const std::size_t stride = (elem_offset + ops->size + slot_align - 1) / slot_align * slot_align;
-  std::size_t align = slot_align > alignof(chan_core) ? slot_align : alignof(chan_core);
-  std::size_t off = (sizeof(chan_core) + slot_align - 1) / slot_align * slot_align;
-  void* mem = ::operator new (off + cap * stride, std::align_val_t{align});
+  const std::size_t align = slot_align > alignof(chan_ring) ? slot_align : alignof(chan_ring);
+  const std::size_t slots_offset =
+      (chan_core::ring_offset() + sizeof(chan_ring) + slot_align - 1) / slot_align * slot_align;
+  char* mem =
+      static_cast<char*>(::operator new (slots_offset + cap * stride, std::align_val_t{align}));
   auto* c = ::new (mem) chan_core();
   c->cap = cap;
   c->ops = ops;
   c->alloc_align = align;
-  if (cap) c->ring.init(cap, static_cast<char*>(mem) + off, stride, elem_offset);
+  ::new (mem + chan_core::ring_offset()) chan_ring();
+  c->ring().init(cap, mem + slots_offset, stride, elem_offset);
   return c;
 }
 
 void chan_release(chan_core* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (c->cap) c->ring.destroy_all(c->ops);
-  std::size_t align = c->alloc_align;
+  const std::size_t align = c->alloc_align;
+  if (c->cap) {
+    c->ring().destroy_all(c->ops);
+    c->ring().~chan_ring();
+  }
   c->~chan_core();
-  ::operator delete (static_cast<void*>(c), std::align_val_t{align});
+  if (align) ::operator delete (static_cast<void*>(c), std::align_val_t{align});
+  else ::operator delete(static_cast<void*>(c));
 }
 
 chan_waiter* dequeue(wait_queue& q) noexcept {
@@ -111,14 +123,14 @@ void park_queued(chan_core* c, wait_queue& q, chan_waiter& s) {
 // under the same lock.
 void buffered_send(chan_core* c, void* src) {
   for (;;) {
-    chan_ring::status st = c->ring.push(c->ops, src);
+    chan_ring::status st = c->ring().push(c->ops, src);
     if (st == chan_ring::status::blocked) {
       waiter w;
       chan_waiter s;
       s.w = &w;
       c->lock.lock();
       queue_for_retry(c->sendq, s);
-      st = c->ring.push(c->ops, src);
+      st = c->ring().push(c->ops, src);
       if (st == chan_ring::status::blocked) {
         park_queued(c, c->sendq, s);
         continue;
@@ -134,14 +146,14 @@ void buffered_send(chan_core* c, void* src) {
 
 bool buffered_recv(chan_core* c, void* dst) {
   for (;;) {
-    chan_ring::status st = c->ring.pop(c->ops, dst);
+    chan_ring::status st = c->ring().pop(c->ops, dst);
     if (st == chan_ring::status::blocked) {
       waiter w;
       chan_waiter r;
       r.w = &w;
       c->lock.lock();
       queue_for_retry(c->recvq, r);
-      st = c->ring.pop(c->ops, dst);
+      st = c->ring().pop(c->ops, dst);
       if (st == chan_ring::status::blocked) {
         park_queued(c, c->recvq, r);
         continue;
@@ -181,7 +193,7 @@ void chan_send(chan_core* c, void* src) {
 
 bool chan_try_send(chan_core* c, void* src) {
   if (c->cap) {
-    chan_ring::status st = c->ring.push(c->ops, src);
+    chan_ring::status st = c->ring().push(c->ops, src);
     if (st == chan_ring::status::closed) throw_send_closed();
     if (st == chan_ring::status::blocked) return false;
     notify_one(c, c->recvq);
@@ -220,7 +232,7 @@ bool chan_recv(chan_core* c, void* dst) {
 
 recv_status chan_try_recv(chan_core* c, void* dst) {
   if (c->cap) {
-    switch (c->ring.pop(c->ops, dst)) {
+    switch (c->ring().pop(c->ops, dst)) {
       case chan_ring::status::ok:
         notify_one(c, c->sendq);
         return recv_status::ok;
@@ -247,7 +259,7 @@ void chan_close(chan_core* c) {
   }
   c->closed.store(true, std::memory_order_relaxed);
   // Under the lock: a buffered waiter queued after this sees the mark when it retries.
-  if (c->cap) c->ring.close();
+  if (c->cap) c->ring().close();
   // Collect everyone first, wake after unlocking (a woken fiber may run at once elsewhere and
   // touch the channel). The waiters stay valid: their owners cannot return until unparked.
   chan_waiter* woken = nullptr;
@@ -266,7 +278,7 @@ void chan_close(chan_core* c) {
   }
 }
 
-std::size_t chan_len(chan_core* c) noexcept { return c->cap ? c->ring.len() : 0; }
+std::size_t chan_len(chan_core* c) noexcept { return c->cap ? c->ring().len() : 0; }
 
 void block_forever() {
   waiter w;  // nobody can unpark it; a runtime teardown unwinds a fiber parked here

@@ -64,7 +64,7 @@ bool looks_ready(const select_case& sc) noexcept {
   const chan_core* c = sc.c;
   if (c->closed.load(std::memory_order_relaxed)) return true;
   const bool send = sc.k == select_case::kind::send;
-  if (c->cap) return send ? c->ring.looks_nonfull() : c->ring.looks_nonempty();
+  if (c->cap) return send ? c->ring().looks_nonfull() : c->ring().looks_nonempty();
   return (send ? c->recvq : c->sendq).size.load(std::memory_order_relaxed) != 0;
 }
 
@@ -74,10 +74,10 @@ int attempt(select_case& sc, waiter** wake) noexcept {
   chan_core* c = sc.c;
   if (c->cap) {
     if (sc.k == select_case::kind::send) {
-      chan_ring::status st = c->ring.push(c->ops, sc.elem);
+      chan_ring::status st = c->ring().push(c->ops, sc.elem);
       return st == chan_ring::status::ok ? 1 : st == chan_ring::status::closed ? -1 : 0;
     }
-    chan_ring::status st = c->ring.pop(c->ops, sc.elem);
+    chan_ring::status st = c->ring().pop(c->ops, sc.elem);
     if (st == chan_ring::status::blocked) return 0;
     sc.ok = st == chan_ring::status::ok;
     return 1;

@@ -87,7 +87,7 @@ inline constexpr elem_ops elem_ops_for{
     [](void* slot) noexcept { static_cast<T*>(slot)->~T(); }, sizeof(T)};
 
 // An unbuffered channel lives under `lock`: its wait queues and `closed`. A buffered one keeps
-// its elements in the lock-free `ring` (which also holds its closed mark) and uses the lock only
+// its elements in the lock-free ring() (which also holds its closed mark) and uses the lock only
 // for the wait queues; `closed` is then set too, as a hint. `closed` and the queues' sizes are
 // atomics so that they may be read without the lock.
 struct chan_core {
@@ -97,8 +97,21 @@ struct chan_core {
   const elem_ops* ops = nullptr;
   wait_queue sendq, recvq;
   std::atomic<std::size_t> refs{1};
-  std::size_t alloc_align = alignof(std::max_align_t);  // of the block holding core + buffer
-  chan_ring ring;                                       // cap > 0 only
+  std::size_t alloc_align = 0;  // of the block holding core, ring and slots; 0: unbuffered
+
+  /// cap > 0 only: the ring lives right after the core, on its own cache lines (unbuffered
+  /// channels, often made by the thousand, stay small and need no over-aligned allocation).
+  static constexpr std::size_t ring_offset() noexcept {
+    return (sizeof(chan_core) + alignof(chan_ring) - 1) / alignof(chan_ring) * alignof(chan_ring);
+  }
+  chan_ring& ring() noexcept {
+    return *std::launder(
+        reinterpret_cast<chan_ring*>(reinterpret_cast<char*>(this) + ring_offset()));
+  }
+  const chan_ring& ring() const noexcept {
+    return *std::launder(
+        reinterpret_cast<const chan_ring*>(reinterpret_cast<const char*>(this) + ring_offset()));
+  }
 };
 
 enum class recv_status : std::uint8_t { ok, empty, closed };
