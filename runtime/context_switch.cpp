@@ -53,6 +53,9 @@ worker* complete_switch(bctx::transfer_t t, fiber* self) noexcept {
     case after_switch::requeue:
       w->sched->requeue(w, prev);
       break;
+    case after_switch::requeue_global:
+      w->sched->requeue_global(prev);
+      break;
     case after_switch::release:
       w->sched->release_fiber(w, prev);
       break;

@@ -16,9 +16,10 @@ struct worker;
 
 enum class after_switch : std::uint8_t {
   nothing,
-  park,     // commit the waiter state `park_state` to parked, then call unlock(lock) if set
-  requeue,  // put `from` at the tail of the worker's run queue (yield)
-  release,  // `from` has finished: return its stack to the pool
+  park,            // commit the waiter state `park_state` to parked, then call unlock(lock) if set
+  requeue,         // put `from` at the tail of the worker's run queue (yield)
+  requeue_global,  // put `from` at the tail of the global queue (a spawner behind its spawns)
+  release,         // `from` has finished: return its stack to the pool
 };
 
 struct switch_record {

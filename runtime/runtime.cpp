@@ -59,9 +59,11 @@ allocation allocate_fiber(scheduler& s, std::size_t stack_size, std::size_t fn_s
   return {a.f, a.storage};
 }
 
-void launch_fiber(scheduler& s, fiber* f, void (*invoke)(void*), void (*destroy)(void*),
-                  void* fn) noexcept {
-  s.launch(f, invoke, destroy, fn);
+void launch_fiber(scheduler& s, fiber* f, void (*invoke)(void*), void (*destroy)(void*), void* fn) {
+  // A fiber spawning in a loop would otherwise make every fiber before any runs (Go preempts
+  // such a spawner; goro has no preemption): once it has filled its worker's run queue, it goes
+  // behind every queued fiber, which keeps the number alive, and their stacks, bounded.
+  if (s.launch(f, invoke, destroy, fn)) s.yield_behind_global(current_worker());
 }
 
 void discard_fiber(scheduler& s, fiber* f) noexcept { s.discard(f); }

@@ -128,18 +128,22 @@ scheduler::allocation scheduler::allocate(std::size_t stack_size, std::size_t fn
   return {f, reinterpret_cast<void*>(storage)};
 }
 
-void scheduler::launch(fiber* f, void (*invoke)(void*), void (*destroy)(void*), void* fn) noexcept {
+bool scheduler::launch(fiber* f, void (*invoke)(void*), void (*destroy)(void*), void* fn) noexcept {
   f->invoke = invoke;
   f->destroy = destroy;
   f->fn = fn;
   worker* w = current_worker();
+  bool spilled = false;
   if (w && w->sched == this && w->current != &w->sched_ctx) {
-    put_local(w, f, true);  // Go's newproc: the new fiber runs next, the spawner's slot is stolen
+    // Go's newproc: the new fiber runs next, the spawner's slot is stolen.
+    f = w->runnext.exchange(f, std::memory_order_acq_rel);
+    if (f) spilled = push_tail(w, f) && !w->in_timers;  // a timer callback cannot yield
   } else {
     global_.push(f);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
   wakep();
+  return spilled;
 }
 
 void scheduler::discard(fiber* f) noexcept {
@@ -168,7 +172,7 @@ void scheduler::release_fiber(worker* w, fiber* f) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Run queues
 
-void scheduler::push_tail(worker* w, fiber* f) noexcept {
+bool scheduler::push_tail(worker* w, fiber* f) noexcept {
   while (!w->runq.push(f)) {
     // Full: move half of it and f to the global queue in one batch (Go's runqputslow).
     fiber* batch[run_queue::capacity / 2 + 1];
@@ -176,8 +180,9 @@ void scheduler::push_tail(worker* w, fiber* f) noexcept {
     if (n == 0) continue;  // thieves emptied it meanwhile
     batch[n++] = f;
     global_.push(batch, n);
-    return;
+    return true;
   }
+  return false;
 }
 
 bool scheduler::put_local(worker* w, fiber* f, bool next) noexcept {
@@ -486,6 +491,32 @@ void scheduler::yield_current(worker* w) {
   count_dispatch(w);
   switch_record rec{w, self, next, after_switch::requeue};
   switch_context(rec);
+  unwind_if_torn_down(self);
+}
+
+void scheduler::yield_behind_global(worker* w) {
+  if (stopping()) return yield_current(w);
+  fiber* self = w->current;
+  fiber* next = next_local(w);
+  if (!next) next = take_global(w, 1);
+  if (!next) return;
+  count_dispatch(w);
+  switch_record rec{w, self, next, after_switch::requeue_global};
+  switch_context(rec);
+  unwind_if_torn_down(self);
+}
+
+// A queued fiber resumed by teardown: unwind now rather than run on until it next blocks.
+void scheduler::unwind_if_torn_down(fiber* self) {
+  if (!self->unwinding) return;
+  if (std::uncaught_exceptions() == 0) throw fiber_unwind{};
+  abandon_current(current_worker());  // yielding in a destructor during the unwind
+}
+
+void scheduler::requeue_global(fiber* f) noexcept {
+  global_.push(f);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  wakep();
 }
 
 void scheduler::abandon_current(worker* w) noexcept {

@@ -38,7 +38,9 @@ class scheduler {
     void* storage;  // where the caller constructs the callable
   };
   allocation allocate(std::size_t stack_size, std::size_t fn_size, std::size_t fn_align);
-  void launch(fiber* f, void (*invoke)(void*), void (*destroy)(void*), void* fn) noexcept;
+  // Makes f runnable. True when its spawner, a fiber of this scheduler, filled its worker's run
+  // queue (which spilled half of itself to the global queue): the spawner should yield.
+  bool launch(fiber* f, void (*invoke)(void*), void (*destroy)(void*), void* fn) noexcept;
   void discard(fiber* f) noexcept;  // an allocated fiber whose callable could not be built
 
   // --- scheduling (any thread) ---
@@ -52,6 +54,10 @@ class scheduler {
                        void* lock) noexcept;
   /// Throws fiber_unwind when resumed by teardown.
   void yield_current(worker* w);
+  // Like yield_current, but to the back of the global queue: everything queued now, locally and
+  // globally, runs first (Go's treatment of a preempted fiber).
+  void yield_behind_global(worker* w);
+  void unwind_if_torn_down(fiber* self);
   [[noreturn]] void exit_current(worker* w, fiber* self) noexcept;
   /// Teardown only: leaves a fiber that cannot unwind further for good.
   [[noreturn]] void abandon_current(worker* w) noexcept;
@@ -62,6 +68,7 @@ class scheduler {
 
   // --- called by complete_switch on the resumed side ---
   void requeue(worker* w, fiber* f) noexcept { put_local(w, f, false); }
+  void requeue_global(fiber* f) noexcept;
   void release_fiber(worker* w, fiber* f) noexcept;
 
   void uncaught(const std::exception_ptr& e, const fiber* f) noexcept;
@@ -84,7 +91,8 @@ class scheduler {
   void park_worker(worker* w);
   /// Returns true if the fiber became stealable (was pushed to the run queue).
   bool put_local(worker* w, fiber* f, bool next) noexcept;
-  void push_tail(worker* w, fiber* f) noexcept;
+  // True when the queue was full and spilled half of itself (and f) to the global queue.
+  bool push_tail(worker* w, fiber* f) noexcept;
   void wakep() noexcept;
   void reset_spinning(worker* w) noexcept;
   bool wake_idle(worker* target, bool spinning) noexcept;  // target == nullptr: any idle worker

@@ -104,6 +104,32 @@ TEST_CASE("runtime: 1,000,000 fibers spawned and completed", "[runtime][scale]")
   CHECK(ran.load() == n);
 }
 
+TEST_CASE("runtime: a fiber spawning in a loop keeps the number of live fibers bounded",
+          "[runtime][scale]") {
+  for (std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+    goro::runtime rt({.workers = workers});
+    const std::size_t n = scaled(200'000, 5'000);
+    std::atomic<std::size_t> live{0}, ran{0};
+    std::size_t max_live = 0;  // written by the spawner only
+    rt.block_on([&] {
+      goro::wait_group wg;
+      for (std::size_t i = 0; i < n; ++i) {
+        max_live = std::max(max_live, live.fetch_add(1) + 1);
+        wg.go([&] {
+          ran.fetch_add(1);
+          live.fetch_sub(1);
+        });
+      }
+      wg.wait();
+    });
+    INFO(workers << " worker(s): " << n << " spawned, at most " << max_live << " alive at once");
+    CHECK(ran.load() == n);
+    // Whenever the spawner fills its run queue (256) it goes behind everything queued, so only
+    // a few queues' worth are ever alive; without that, all n would be.
+    CHECK(max_live <= 2048);
+  }
+}
+
 TEST_CASE("runtime: 1,000,000 fibers parked at once, then released", "[runtime][scale]") {
   goro::runtime rt;
   const std::size_t n = scaled_live(1'000'000, 20'000);

@@ -31,8 +31,9 @@ struct allocation {
 };
 allocation allocate_fiber(scheduler& s, std::size_t stack_size, std::size_t fn_size,
                           std::size_t fn_align);
-void launch_fiber(scheduler& s, fiber* f, void (*invoke)(void*), void (*destroy)(void*),
-                  void* fn) noexcept;
+// Yields the calling fiber when its worker's run queue is full (see runtime.cpp); during a
+// runtime teardown that yield may throw fiber_unwind, like any blocking call.
+void launch_fiber(scheduler& s, fiber* f, void (*invoke)(void*), void (*destroy)(void*), void* fn);
 void discard_fiber(scheduler& s, fiber* f) noexcept;
 scheduler& default_scheduler();
 void sleep_until_ns(std::int64_t deadline_ns);
