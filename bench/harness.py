@@ -67,12 +67,12 @@ WORKLOADS = {
     "pingpong": (1_000_000, 10_000, lambda n: n * (n + 1) // 2),
     "mpmc": (10_000_000, 100_000, lambda n: n * (n - 1) // 2),
     "select_fanin": (2_000_000, 20_000, lambda n: n * (n - 1) // 2),
-    "mutex": (1_000, 10, lambda n: n * 1000),
+    "mutex": (10_000, 10, lambda n: n * 1000),
     "timers": (100_000, 1_000, lambda n: sum(1 + mix(i) % 20 for i in range(n))),
     "memory": (1_000_000, 10_000, lambda n: n * (n + 1) // 2),
     "sieve": (5_000, 200, sum_first_primes),
     "fib_spawn": (27, 15, fib),
-    "errgroup": (100_000, 1_000, lambda n: n * (n + 1) // 2),
+    "errgroup": (1_000_000, 1_000, lambda n: n * (n + 1) // 2),
 }
 
 

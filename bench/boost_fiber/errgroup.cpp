@@ -37,7 +37,7 @@ class errgroup {
 };
 
 int main(int argc, char** argv) {
-  const auto a = bench::parse_args(argc, argv, 100'000);
+  const auto a = bench::parse_args(argc, argv, 1'000'000);
   run(a.workers, [&] {
     bench::note("boost",
                 "no errgroup in Boost.Fiber: semaphore (fibers mutex + condition_variable) + wait "

@@ -5,7 +5,7 @@
 using namespace bench::bf;
 
 int main(int argc, char** argv) {
-  const auto a = bench::parse_args(argc, argv, 1'000);
+  const auto a = bench::parse_args(argc, argv, 10'000);
   run(a.workers, [&] {
     bench::stopwatch sw;
     fibers::mutex m;

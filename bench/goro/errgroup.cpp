@@ -5,7 +5,7 @@
 #include "goro/goro.hpp"
 
 int main(int argc, char** argv) {
-  const auto a = bench::parse_args(argc, argv, 100'000);
+  const auto a = bench::parse_args(argc, argv, 1'000'000);
   return goro::run(
       [&] {
         std::vector<std::int64_t> got(a.n);

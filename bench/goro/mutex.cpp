@@ -7,7 +7,7 @@
 #include "goro/mutex.hpp"
 
 int main(int argc, char** argv) {
-  const auto a = bench::parse_args(argc, argv, 1'000);
+  const auto a = bench::parse_args(argc, argv, 10'000);
   return goro::run(
       [&] {
         bench::stopwatch sw;

@@ -46,7 +46,7 @@ func (g *group) Wait() error {
 }
 
 func main() {
-	a := benchutil.Parse(100_000)
+	a := benchutil.Parse(1_000_000)
 	got := make([]int64, a.N)
 	t0 := time.Now()
 	var g group

@@ -10,7 +10,7 @@ import (
 )
 
 func main() {
-	a := benchutil.Parse(1_000)
+	a := benchutil.Parse(10_000)
 	t0 := time.Now()
 	var m sync.Mutex
 	var counter int64
