@@ -2,7 +2,7 @@
 // another runtime), and the overflow of full local queues. Every worker polls it periodically
 // (see scheduler::next_local), so nothing placed here starves.
 //
-// A FIFO of fiber-pointer arrays: a local queue spills half of itself as one memcpy, and a
+// A FIFO of fiber-pointer arrays: a local queue spills half of itself as one block copy, and a
 // worker takes a batch back the same way, without touching the fibers themselves (walking a
 // list linked through them cost a cache miss, often a TLB miss, per fiber). Emptied arrays are
 // kept for reuse, so after warm-up neither side allocates.
@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -38,7 +37,7 @@ class global_queue {
     while (n > 0) {
       if (!tail_ || tail_->end == batch::capacity) append_batch();
       const std::size_t k = std::min<std::size_t>(n, batch::capacity - tail_->end);
-      std::memcpy(tail_->slots + tail_->end, fibers, k * sizeof(fiber*));
+      std::copy_n(fibers, k, tail_->slots + tail_->end);
       tail_->end += static_cast<std::uint32_t>(k);
       fibers += k;
       n -= k;
@@ -55,7 +54,7 @@ class global_queue {
     while (n < max && head_) {
       batch* b = head_;
       const std::size_t k = std::min<std::size_t>(max - n, b->end - b->begin);
-      std::memcpy(out + n, b->slots + b->begin, k * sizeof(fiber*));
+      std::copy_n(b->slots + b->begin, k, out + n);
       b->begin += static_cast<std::uint32_t>(k);
       n += k;
       if (b->begin == b->end) retire_head();
