@@ -120,57 +120,38 @@ void park_queued(chan_core* c, wait_queue& q, chan_waiter& s) {
 // Buffered channels: try the ring; when it is full (empty), queue up, try once more (a pop or
 // push that completed before we were queued did not see us), and park until a pop (push) or a
 // close wakes us to retry. The retry under the lock cannot race with a wakeup: wakers dequeue
-// under the same lock.
-void buffered_send(chan_core* c, void* src) {
+// under the same lock. Returns ok or closed.
+template <bool send>
+chan_ring::status buffered_op(chan_core* c, void* elem) {
+  wait_queue& mine = send ? c->sendq : c->recvq;
   for (;;) {
-    chan_ring::status st = c->ring().push(c->ops, src);
+    chan_ring::status st = ring_attempt(c, send, elem);
     if (st == chan_ring::status::blocked) {
       waiter w;
       chan_waiter s;
       s.w = &w;
       c->lock.lock();
-      queue_for_retry(c->sendq, s);
-      st = c->ring().push(c->ops, src);
+      queue_for_retry(mine, s);
+      st = ring_attempt(c, send, elem);
       if (st == chan_ring::status::blocked) {
-        park_queued(c, c->sendq, s);
+        park_queued(c, mine, s);
         continue;
       }
-      c->sendq.remove(&s);
+      mine.remove(&s);
       c->lock.unlock();
     }
-    if (st == chan_ring::status::closed) throw_send_closed();
-    notify_one(c, c->recvq);
-    return;
-  }
-}
-
-bool buffered_recv(chan_core* c, void* dst) {
-  for (;;) {
-    chan_ring::status st = c->ring().pop(c->ops, dst);
-    if (st == chan_ring::status::blocked) {
-      waiter w;
-      chan_waiter r;
-      r.w = &w;
-      c->lock.lock();
-      queue_for_retry(c->recvq, r);
-      st = c->ring().pop(c->ops, dst);
-      if (st == chan_ring::status::blocked) {
-        park_queued(c, c->recvq, r);
-        continue;
-      }
-      c->recvq.remove(&r);
-      c->lock.unlock();
-    }
-    if (st == chan_ring::status::closed) return false;
-    notify_one(c, c->sendq);
-    return true;
+    if (st == chan_ring::status::ok) notify_other_side(c, send);
+    return st;
   }
 }
 
 }  // namespace
 
 void chan_send(chan_core* c, void* src) {
-  if (c->cap) return buffered_send(c, src);
+  if (c->cap) {
+    if (buffered_op<true>(c, src) == chan_ring::status::closed) throw_send_closed();
+    return;
+  }
   c->lock.lock();
   if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
@@ -193,10 +174,10 @@ void chan_send(chan_core* c, void* src) {
 
 bool chan_try_send(chan_core* c, void* src) {
   if (c->cap) {
-    chan_ring::status st = c->ring().push(c->ops, src);
+    chan_ring::status st = ring_attempt(c, true, src);
     if (st == chan_ring::status::closed) throw_send_closed();
     if (st == chan_ring::status::blocked) return false;
-    notify_one(c, c->recvq);
+    notify_other_side(c, true);
     return true;
   }
   c->lock.lock();
@@ -212,7 +193,7 @@ bool chan_try_send(chan_core* c, void* src) {
 }
 
 bool chan_recv(chan_core* c, void* dst) {
-  if (c->cap) return buffered_recv(c, dst);
+  if (c->cap) return buffered_op<false>(c, dst) == chan_ring::status::ok;
   c->lock.lock();
   waiter* wake = nullptr;
   recv_status st = try_recv_locked(c, dst, &wake);
@@ -232,9 +213,9 @@ bool chan_recv(chan_core* c, void* dst) {
 
 recv_status chan_try_recv(chan_core* c, void* dst) {
   if (c->cap) {
-    switch (c->ring().pop(c->ops, dst)) {
+    switch (ring_attempt(c, false, dst)) {
       case chan_ring::status::ok:
-        notify_one(c, c->sendq);
+        notify_other_side(c, false);
         return recv_status::ok;
       case chan_ring::status::closed:
         return recv_status::closed;

@@ -63,7 +63,7 @@ void launch_fiber(scheduler& s, fiber* f, void (*invoke)(void*), void (*destroy)
   // A fiber spawning in a loop would otherwise make every fiber before any runs (Go preempts
   // such a spawner; goro has no preemption): once it has filled its worker's run queue, it goes
   // behind every queued fiber, which keeps the number alive, and their stacks, bounded.
-  if (s.launch(f, invoke, destroy, fn)) s.yield_behind_global(current_worker());
+  if (s.launch(f, invoke, destroy, fn)) s.yield_current(current_worker(), true);
 }
 
 void discard_fiber(scheduler& s, fiber* f) noexcept { s.discard(f); }

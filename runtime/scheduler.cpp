@@ -471,7 +471,7 @@ worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state, vo
   return switch_context(rec);
 }
 
-void scheduler::yield_current(worker* w) {
+void scheduler::yield_current(worker* w, bool behind_global) {
   fiber* self = w->current;
   if (stopping()) {
     // Let the worker exit even if this fiber only ever yields; teardown resumes it to unwind.
@@ -479,38 +479,26 @@ void scheduler::yield_current(worker* w) {
       switch_record rec{w, self, &w->sched_ctx, after_switch::requeue};
       switch_context(rec);
     }
-    if (self->unwinding) {
-      if (std::uncaught_exceptions() == 0) throw fiber_unwind{};
-      abandon_current(w);  // yielding in a destructor during the unwind: cannot throw again
-    }
-    return;
+  } else {
+    fiber* next = next_local(w);
+    if (!next) next = take_global(w, 1);
+    if (!next) return;  // nothing else to run here: keep going
+    count_dispatch(w);
+    switch_record rec{w, self, next,
+                      behind_global ? after_switch::requeue_global : after_switch::requeue};
+    switch_context(rec);
   }
-  fiber* next = next_local(w);
-  if (!next) next = take_global(w, 1);
-  if (!next) return;  // nothing else to run here: keep going
-  count_dispatch(w);
-  switch_record rec{w, self, next, after_switch::requeue};
-  switch_context(rec);
   unwind_if_torn_down(self);
 }
 
-void scheduler::yield_behind_global(worker* w) {
-  if (stopping()) return yield_current(w);
-  fiber* self = w->current;
-  fiber* next = next_local(w);
-  if (!next) next = take_global(w, 1);
-  if (!next) return;
-  count_dispatch(w);
-  switch_record rec{w, self, next, after_switch::requeue_global};
-  switch_context(rec);
-  unwind_if_torn_down(self);
-}
-
-// A queued fiber resumed by teardown: unwind now rather than run on until it next blocks.
-void scheduler::unwind_if_torn_down(fiber* self) {
-  if (!self->unwinding) return;
+// A fiber resumed by teardown (parked or queued): unwind now rather than run on. While another
+// exception propagates (blocking in a destructor) throwing would terminate and returning would
+// look like a wakeup: the fiber is abandoned instead (never resumed; its stack is released with
+// the runtime).
+void scheduler::unwind_torn_down() {
   if (std::uncaught_exceptions() == 0) throw fiber_unwind{};
-  abandon_current(current_worker());  // yielding in a destructor during the unwind
+  worker* w = current_worker();
+  w->sched->abandon_current(w);
 }
 
 void scheduler::requeue_global(fiber* f) noexcept {

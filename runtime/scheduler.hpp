@@ -53,11 +53,14 @@ class scheduler {
   worker* park_current(worker* w, std::atomic<std::uint32_t>* state, void (*unlock)(void*),
                        void* lock) noexcept;
   /// Throws fiber_unwind when resumed by teardown.
-  void yield_current(worker* w);
-  // Like yield_current, but to the back of the global queue: everything queued now, locally and
-  // globally, runs first (Go's treatment of a preempted fiber).
-  void yield_behind_global(worker* w);
-  void unwind_if_torn_down(fiber* self);
+  // Puts the running fiber behind the worker's run queue, or (behind_global) behind the global
+  // queue, so that everything queued now runs first (Go's treatment of a preempted fiber).
+  void yield_current(worker* w, bool behind_global = false);
+  // Throws fiber_unwind (or abandons the fiber) if teardown resumed `self` to unwind it.
+  static void unwind_if_torn_down(fiber* self) {
+    if (self->unwinding) [[unlikely]]
+      unwind_torn_down();
+  }
   [[noreturn]] void exit_current(worker* w, fiber* self) noexcept;
   /// Teardown only: leaves a fiber that cannot unwind further for good.
   [[noreturn]] void abandon_current(worker* w) noexcept;
@@ -83,6 +86,7 @@ class scheduler {
   void run_monitor();
   fiber* find_runnable(worker* w);
   fiber* next_local(worker* w) noexcept;
+  [[noreturn]] static void unwind_torn_down();
   fiber* take_global(worker* w, std::size_t max) noexcept;
   fiber* steal_work(worker* w) noexcept;
   fiber* steal_runnext(worker* victim) noexcept;

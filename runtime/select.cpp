@@ -72,17 +72,15 @@ bool looks_ready(const select_case& sc) noexcept {
 // lands in *wake), buffered lock-free. 1: done; 0: not ready; -1: a send on a closed channel.
 int attempt(select_case& sc, waiter** wake) noexcept {
   chan_core* c = sc.c;
+  const bool send = sc.k == select_case::kind::send;
   if (c->cap) {
-    if (sc.k == select_case::kind::send) {
-      chan_ring::status st = c->ring().push(c->ops, sc.elem);
-      return st == chan_ring::status::ok ? 1 : st == chan_ring::status::closed ? -1 : 0;
-    }
-    chan_ring::status st = c->ring().pop(c->ops, sc.elem);
+    chan_ring::status st = ring_attempt(c, send, sc.elem);
     if (st == chan_ring::status::blocked) return 0;
+    if (send) return st == chan_ring::status::ok ? 1 : -1;
     sc.ok = st == chan_ring::status::ok;
     return 1;
   }
-  if (sc.k == select_case::kind::send) {
+  if (send) {
     if (c->closed.load(std::memory_order_relaxed)) return -1;
     return try_send_locked(c, sc.elem, wake) ? 1 : 0;
   }
@@ -99,7 +97,7 @@ std::size_t finish(select_case* cases, std::size_t i, int r, waiter* wake) {
   select_case& sc = cases[i];
   const bool send = sc.k == select_case::kind::send;
   if (wake) wake->unpark();
-  else if (sc.c->cap && (send || sc.ok)) notify_one(sc.c, send ? sc.c->recvq : sc.c->sendq);
+  else if (sc.c->cap && (send || sc.ok)) notify_other_side(sc.c, send);
   return i;
 }
 

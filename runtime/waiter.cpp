@@ -1,7 +1,5 @@
 #include "goro/detail/waiter.hpp"
 
-#include <exception>
-
 #include "futex.hpp"
 #include "scheduler.hpp"
 #include "worker.hpp"
@@ -15,16 +13,6 @@ namespace goro::detail {
 // Only the owner leaves N and only unparkers leave P, so each unpark wakes the owner at most
 // once and an unpark racing with park is never lost.
 
-// Resumed by runtime teardown: unwind the fiber's stack. While another exception propagates (a
-// park inside a destructor) throwing would terminate, and returning would look like a wakeup:
-// the fiber is abandoned instead (never resumed; its stack is released with the runtime).
-void waiter::throw_if_unwinding() const {
-  if (!fiber_->unwinding) return;
-  if (std::uncaught_exceptions() == 0) throw fiber_unwind{};
-  worker* w = current_worker();
-  w->sched->abandon_current(w);
-}
-
 void waiter::park() {
   if (state_.load(std::memory_order_acquire) == notified) {
     state_.store(empty, std::memory_order_relaxed);
@@ -33,7 +21,7 @@ void waiter::park() {
   if (fiber_) {
     worker* w = current_worker();
     w->sched->park_current(w, &state_, nullptr, nullptr);
-    throw_if_unwinding();
+    scheduler::unwind_if_torn_down(fiber_);  // resumed by teardown
     return;
   }
   std::uint32_t s = empty;
@@ -47,7 +35,7 @@ void waiter::park_unlocking(void (*unlock)(void*), void* lock) {
   if (fiber_) {
     worker* w = current_worker();
     w->sched->park_current(w, &state_, unlock, lock);
-    throw_if_unwinding();
+    scheduler::unwind_if_torn_down(fiber_);  // resumed by teardown
     return;
   }
   unlock(lock);  // a thread keeps the token, so an unpark after this is not lost

@@ -45,7 +45,6 @@ class waiter {
   // empty: no token, owner running; notified: a token is waiting; parked: owner is suspended
   // (for a thread: it sleeps on the futex of state_).
   static constexpr std::uint32_t empty = 0, notified = 1, parked = 2;
-  void throw_if_unwinding() const;
   std::atomic<std::uint32_t> state_{empty};
   fiber* fiber_;
 };
