@@ -273,23 +273,28 @@ TEST_CASE("semaphore: weighted, FIFO, try_acquire, cancellable acquire", "[sync]
   std::vector<int> order;
   goro::mutex om;
   goro::wait_group wg;
-  std::atomic<int> queued{0};
   wg.go(rt, [&] {
-    queued++;
     sem.acquire(8);
     std::lock_guard g(om);
     order.push_back(8);
   });
-  rt.block_on([&] {
-    while (queued.load() < 1) goro::yield();
-    goro::sleep_for(2ms);
+  // 3 units are free, so try_acquire(1) succeeds until the 8 is queued, and fails from then on.
+  const bool queued_first = rt.block_on([&] {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (sem.try_acquire(1)) {
+      sem.release(1);
+      if (std::chrono::steady_clock::now() > until) return false;
+      goro::yield();
+    }
+    return true;
   });
-  CHECK_FALSE(sem.try_acquire(1));  // 3 units are free, but the 8 is queued first
+  CHECK(queued_first);
   wg.go(rt, [&] {
     sem.acquire(1);  // would fit now (3 free) but must wait behind the 8
     std::lock_guard g(om);
     order.push_back(1);
   });
+  // Time for a wrong implementation to let the 1 through; a right one never does.
   rt.block_on([] { goro::sleep_for(5ms); });
   {
     std::lock_guard g(om);
