@@ -31,26 +31,36 @@ TEST_CASE("after: delivers once, after the duration, usable in select", "[time]"
 
 TEST_CASE("timer: fires, stop, reset", "[time]") {
   goro::runtime rt({.workers = 2});
-  bool ok = rt.block_on([] {
-    goro::timer t(10ms);
+  struct outcome {
+    bool waited, stop_after_fire, stopped, nothing, reset_stopped, refired, reset_pending;
+  };
+  outcome o = rt.block_on([] {
+    outcome r{};
+    // Deadlines count from the constructor or reset(): take the start time before them.
     auto t0 = clk::now();
+    goro::timer t(10ms);
     t.c().recv();
-    bool waited = clk::now() - t0 >= 10ms;
-    bool stop_after_fire = !t.stop();  // already fired: false
+    r.waited = clk::now() - t0 >= 10ms;
+    r.stop_after_fire = !t.stop();  // already fired: false
     goro::timer s(50ms);
-    bool stopped = s.stop();  // pending: true
-    bool nothing = goro::select(goro::case_recv(s.c()), goro::case_recv(goro::after(80ms))) == 1;
-    bool reset_stopped = !s.reset(5ms);  // was not pending
+    r.stopped = s.stop();  // pending: true
+    r.nothing = goro::select(goro::case_recv(s.c()), goro::case_recv(goro::after(80ms))) == 1;
     auto t1 = clk::now();
+    r.reset_stopped = !s.reset(5ms);  // was not pending
     s.c().recv();
-    bool refired = clk::now() - t1 >= 5ms;
-    goro::timer r(1h);
-    bool reset_pending = r.reset(1ms);
-    r.c().recv();
-    return waited && stop_after_fire && stopped && nothing && reset_stopped && refired &&
-           reset_pending;
+    r.refired = clk::now() - t1 >= 5ms;
+    goro::timer p(1h);
+    r.reset_pending = p.reset(1ms);
+    p.c().recv();
+    return r;
   });
-  CHECK(ok);
+  CHECK(o.waited);
+  CHECK(o.stop_after_fire);
+  CHECK(o.stopped);
+  CHECK(o.nothing);
+  CHECK(o.reset_stopped);
+  CHECK(o.refired);
+  CHECK(o.reset_pending);
 }
 
 TEST_CASE("ticker: ticks periodically, drops ticks for a slow receiver, stop", "[time]") {
