@@ -223,11 +223,17 @@ fiber* scheduler::take_global(worker* w, std::size_t max) noexcept {
   return got[0];
 }
 
-fiber* scheduler::next_local(worker* w) noexcept {
+fiber* scheduler::next_local(worker* w, bool may_poll) noexcept {
   if (stopping_.load(std::memory_order_relaxed)) return nullptr;
   std::uint32_t tick = w->schedtick.load(std::memory_order_relaxed) + 1;
   w->schedtick.store(tick, std::memory_order_relaxed);
-  if (tick % global_poll_interval == 0) {
+  if (tick % global_poll_interval == 0) w->poll_due = true;
+  if (w->poll_due) {
+    // A parking fiber may still hold locks (its channels', a primitive's) that a timer callback
+    // takes: it would wait for them on this very thread. The park then goes through the
+    // scheduling loop, which polls with nothing held.
+    if (!may_poll) return nullptr;
+    w->poll_due = false;
     if (fiber* f = take_global(w, 1)) return f;
     poll_timers(w);
   }
@@ -464,7 +470,7 @@ void scheduler::run_worker(worker* w) {
 
 worker* scheduler::park_current(worker* w, std::atomic<std::uint32_t>* state, void (*unlock)(void*),
                                 void* lock) noexcept {
-  fiber* next = next_local(w);
+  fiber* next = next_local(w, false);  // no timers here: see next_local
   switch_record rec{w,      w->current, next ? next : &w->sched_ctx, after_switch::park, state,
                     unlock, lock};
   if (next) count_dispatch(w);

@@ -85,7 +85,11 @@ class scheduler {
   void run_worker(worker* w);
   void run_monitor();
   fiber* find_runnable(worker* w);
-  fiber* next_local(worker* w) noexcept;
+  // The next fiber of w's own queues. Every global_poll_interval-th call also takes from the
+  // global queue and fires due timers, unless !may_poll (a parking fiber, which may hold
+  // locks that timer callbacks take): then it returns nullptr so that the park goes through
+  // the scheduling loop, which polls.
+  fiber* next_local(worker* w, bool may_poll = true) noexcept;
   [[noreturn]] static void unwind_torn_down();
   fiber* take_global(worker* w, std::size_t max) noexcept;
   fiber* steal_work(worker* w) noexcept;

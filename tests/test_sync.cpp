@@ -14,7 +14,7 @@
 using goro::test::scaled;
 using namespace std::chrono_literals;
 
-TEST_CASE("wait_group: waits for fibers and threads; go(); negative counter throws", "[sync]") {
+TEST_CASE("wait_group: waits for fibers and threads, go(), negative counter throws", "[sync]") {
   goro::runtime rt({.workers = 2});
   const int n = static_cast<int>(scaled(2000, 100));
   std::atomic<int> ran{0};
@@ -239,7 +239,7 @@ TEST_CASE("condition_variable: wait_for times out, predicate forms", "[sync]") {
   CHECK(check());  // and on a plain thread
 }
 
-TEST_CASE("once: runs exactly once, concurrent callers wait; a throw counts as done", "[sync]") {
+TEST_CASE("once: runs exactly once, concurrent callers wait, a throw counts as done", "[sync]") {
   goro::runtime rt({.workers = 2});
   goro::once o;
   std::atomic<int> calls{0}, saw_done{0};

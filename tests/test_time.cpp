@@ -113,3 +113,51 @@ TEST_CASE("time: 100,000 pending timers are cheap", "[time][scale]") {
   CHECK(fired.load() == n);
   CHECK(s < 10.0);
 }
+
+// Regression (defect 1): a worker fired due timers while a fiber was parking on it with its
+// channel locks held; the timer's send then waited for that lock on the same thread, forever.
+// One worker, four fibers, every kind of blocking receive on a timer's channel.
+TEST_CASE("timers: firing while fibers park on timer channels never self-deadlocks", "[time]") {
+  const std::size_t iters = goro::test::scaled(200'000, 2'000);
+  std::atomic<std::size_t> good{0};
+  // op() returns whether the iteration saw what it must (Catch2 asserts only on this thread).
+  auto loop = [&](auto op) {
+    return [&, op] {
+      goro::wait_group wg;
+      for (int f = 0; f < 4; ++f)
+        wg.go([&] {
+          for (std::size_t i = 0; i < iters; ++i)
+            if (op()) good.fetch_add(1, std::memory_order_relaxed);
+        });
+      wg.wait();
+    };
+  };
+  auto never = goro::make_chan<int>();
+  auto select_after = [never] {
+    return goro::select(goro::case_recv(never), goro::case_recv(goro::after(0us))) == 1;
+  };
+  SECTION("select with after(0)") {
+    CHECK(goro::test::finishes_within({.workers = 1}, 30s, loop(select_after)));
+  }
+  SECTION("after(0).recv()") {
+    CHECK(goro::test::finishes_within({.workers = 1}, 30s,
+                                      loop([] { return goro::after(0us).recv().has_value(); })));
+  }
+  SECTION("timer(0).c().recv()") {
+    CHECK(goro::test::finishes_within({.workers = 1}, 30s, loop([] {
+                                        goro::timer t(0us);
+                                        return t.c().recv().has_value();
+                                      })));
+  }
+  SECTION("with_timeout(1us) then done().recv()") {
+    CHECK(goro::test::finishes_within({.workers = 1}, 30s, loop([] {
+                                        auto [ctx, cancel] =
+                                            goro::with_timeout(goro::background(), 1us);
+                                        return !ctx.done().recv() && ctx.err();
+                                      })));
+  }
+  SECTION("two workers") {
+    CHECK(goro::test::finishes_within({.workers = 2}, 30s, loop(select_after)));
+  }
+  CHECK(good.load() == 4 * iters);
+}

@@ -49,3 +49,36 @@ constexpr std::size_t scaled_live(std::size_t n, std::size_t floor = 1) {
   return s > GORO_TEST_MAX_LIVE ? GORO_TEST_MAX_LIVE : s;
 }
 }  // namespace goro::test
+
+#include <cstdio>
+#include <functional>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "goro/runtime.hpp"
+
+namespace goro::test {
+
+/// Runs `body` as a fiber of a new runtime and waits at most `limit` for it. On a hang the
+/// runtime is leaked (its workers may be deadlocked, so destroying it would hang too) and false
+/// is returned, so the test fails instead of stalling the suite.
+inline bool finishes_within(goro::options opts, std::chrono::milliseconds limit,
+                            std::function<void()> body) {
+  auto rt = std::make_unique<goro::runtime>(std::move(opts));
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> f = done->get_future();
+  rt->go([done, body = std::move(body)] {
+    body();
+    done->set_value();
+  });
+  if (f.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "finishes_within: still running after %lld ms; runtime leaked\n",
+                 static_cast<long long>(limit.count()));
+    (void)rt.release();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace goro::test
