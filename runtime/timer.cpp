@@ -23,7 +23,7 @@ std::int64_t fire_timer(timer_node* n) {
   auto* s = reinterpret_cast<timer_state*>(n);  // node is the first member
   s->ch.try_send(clock::now());                 // full: the receiver is slow, drop this one
   if (s->period_ns == 0) return timer_heap::none;
-  std::int64_t next = n->when_ns + s->period_ns;
+  std::int64_t next = saturating_add(n->when_ns, s->period_ns);
   std::int64_t now = monotonic_ns();
   if (next <= now) next = now + s->period_ns - (now - n->when_ns) % s->period_ns;  // skip missed
   return next;

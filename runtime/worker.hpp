@@ -35,7 +35,7 @@ struct alignas(64) worker {
   std::atomic<std::uint32_t> schedtick{0};
   std::uint32_t runnext_streak = 0;  // consecutive dispatches from runnext (time-slice inheritance)
   bool spinning = false;             // counted in scheduler::nmspinning
-  bool poll_due = false;  // the global queue and timers are due for a check (next_local)
+  bool poll_due = false;             // the global queue and timers are due for a check (next_local)
   std::uint64_t rng;
 
   // Idle parking: a waker removes us from scheduler::idle (under idle_mu), sets handed_spinning,

@@ -161,3 +161,65 @@ TEST_CASE("timers: firing while fibers park on timer channels never self-deadloc
   }
   CHECK(good.load() == 4 * iters);
 }
+
+// Regression (defect 8): now + nanoseconds::max() overflowed (UBSan: signed overflow) and the
+// deadline landed in the past, so "never" fired at once. Durations saturate: too long means
+// never (Go's math.MaxInt64), too negative means now.
+TEST_CASE("time: extreme durations saturate instead of overflowing", "[time]") {
+  using ns = std::chrono::nanoseconds;
+  STATIC_REQUIRE(goro::detail::saturating_ns(std::chrono::hours::max()) == goro::detail::max_ns);
+  STATIC_REQUIRE(goro::detail::saturating_ns(std::chrono::hours::min()) == goro::detail::min_ns);
+  STATIC_REQUIRE(goro::detail::saturating_ns(std::chrono::duration<double>(1e300)) ==
+                 goro::detail::max_ns);
+  STATIC_REQUIRE(goro::detail::saturating_ns(std::chrono::seconds(3)) == 3'000'000'000);
+  goro::runtime rt({.workers = 2});
+  std::atomic<bool> sleeper_woke{false};
+  std::atomic<bool> sleeper_started{false};
+  rt.go([&] {
+    sleeper_started = true;
+    goro::sleep_for(ns::max());
+    sleeper_woke = true;  // only teardown ends this sleep (by unwinding, so never reached)
+  });
+  struct outcome {
+    std::size_t never_chosen, past_chosen;
+    bool min_sleep_returned, ctx_min_done, cv_max_notified;
+  };
+  outcome o = rt.block_on([] {
+    outcome r{};
+    goro::timer t(ns::max());
+    goro::ticker tk(std::chrono::hours::max());
+    auto [ctx, cancel] = goro::with_timeout(goro::background(), ns::max());
+    auto [sctx, scancel] = goro::with_deadline(goro::background(), clk::time_point::max());
+    r.never_chosen =
+        goro::select(goro::case_recv(goro::after(ns::max())),
+                     goro::case_recv(goro::after(std::chrono::hours::max())),
+                     goro::case_recv(t.c()), goro::case_recv(tk.c()), goro::case_recv(ctx.done()),
+                     goro::case_recv(sctx.done()), goro::case_recv(goro::after(30ms)));
+    r.past_chosen = goro::select(goro::case_recv(goro::after(ns::min())),
+                                 goro::case_recv(goro::after(std::chrono::hours(1))));
+    goro::sleep_for(ns::min());
+    goro::sleep_for(std::chrono::hours::min());
+    goro::sleep_until(std::chrono::system_clock::time_point::min());
+    r.min_sleep_returned = true;
+    auto [past, pcancel] = goro::with_timeout(goro::background(), ns::min());
+    r.ctx_min_done = !past.done().recv() && goro::is(past.err(), goro::deadline_exceeded);
+    goro::mutex m;
+    goro::condition_variable cv;
+    bool flag = false;
+    goro::go([&] {
+      std::lock_guard g(m);
+      flag = true;
+      cv.notify_one();
+    });
+    std::unique_lock lk(m);
+    r.cv_max_notified = cv.wait_for(lk, ns::max(), [&] { return flag; });
+    return r;
+  });
+  CHECK(o.never_chosen == 6);
+  CHECK(o.past_chosen == 0);
+  CHECK(o.min_sleep_returned);
+  CHECK(o.ctx_min_done);
+  CHECK(o.cv_max_notified);
+  CHECK(sleeper_started);
+  CHECK_FALSE(sleeper_woke);
+}

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "goro/detail/deadline.hpp"
 #include "goro/detail/spin_mutex.hpp"
 #include "goro/detail/waiter.hpp"
 #include "goro/mutex.hpp"
@@ -32,9 +33,7 @@ class condition_variable {
   template <class Clock, class Duration>
   std::cv_status wait_until(std::unique_lock<mutex>& lk,
                             const std::chrono::time_point<Clock, Duration>& tp) {
-    return wait_until(
-        lk, std::chrono::steady_clock::now() +
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(tp - Clock::now()));
+    return wait_until(lk, detail::steady_at(detail::deadline_ns(tp)));
   }
   template <class Clock, class Duration, class Pred>
   bool wait_until(std::unique_lock<mutex>& lk, const std::chrono::time_point<Clock, Duration>& tp,
@@ -46,16 +45,12 @@ class condition_variable {
   template <class Rep, class Period>
   std::cv_status wait_for(std::unique_lock<mutex>& lk,
                           const std::chrono::duration<Rep, Period>& d) {
-    return wait_until(lk, std::chrono::steady_clock::now() +
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+    return wait_until(lk, detail::steady_at(detail::deadline_after_ns(d)));
   }
   template <class Rep, class Period, class Pred>
   bool wait_for(std::unique_lock<mutex>& lk, const std::chrono::duration<Rep, Period>& d,
                 Pred pred) {
-    return wait_until(lk,
-                      std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
-                      std::move(pred));
+    return wait_until(lk, detail::steady_at(detail::deadline_after_ns(d)), std::move(pred));
   }
 
   /// Wakes the longest-waiting waiter, if any.

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+
 #include <memory>
 #include <optional>
 #include <variant>
+#include "goro/detail/deadline.hpp"
 
 #include "goro/chan.hpp"
 #include "goro/error.hpp"
@@ -74,9 +76,7 @@ context_with_cancel with_deadline(const context& parent, std::chrono::steady_clo
 template <class Rep, class Period>
 context_with_cancel with_timeout(const context& parent,
                                  const std::chrono::duration<Rep, Period>& d) {
-  return with_deadline(parent,
-                       std::chrono::steady_clock::now() +
-                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+  return with_deadline(parent, detail::steady_at(detail::deadline_after_ns(d)));
 }
 
 }  // namespace goro

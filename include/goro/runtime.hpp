@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "goro/detail/deadline.hpp"
 #include "goro/detail/fiber_ref.hpp"
 #include "goro/detail/waiter.hpp"
 #include "goro/options.hpp"
@@ -203,25 +204,17 @@ void yield();
 /// True inside a goro fiber.
 bool in_fiber() noexcept;
 
-/// time.Sleep: parks the fiber (or the thread) until `tp`.
+/// time.Sleep: parks the fiber (or the thread) until `tp` (time_point::max(): forever).
 template <class Clock, class Duration>
 void sleep_until(const std::chrono::time_point<Clock, Duration>& tp) {
-  if constexpr (std::is_same_v<Clock, std::chrono::steady_clock>) {
-    detail::sleep_until_ns(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count());
-  } else {
-    auto d = tp - Clock::now();
-    detail::sleep_until_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               (std::chrono::steady_clock::now() + d).time_since_epoch())
-                               .count());
-  }
+  detail::sleep_until_ns(detail::deadline_ns(tp));
 }
 
-/// time.Sleep: parks the fiber (or the thread) for `d`.
+/// time.Sleep: parks the fiber (or the thread) for `d`; durations too long for 64-bit
+/// nanoseconds (e.g. nanoseconds::max()) mean forever, zero or negative ones yield.
 template <class Rep, class Period>
 void sleep_for(const std::chrono::duration<Rep, Period>& d) {
-  sleep_until(std::chrono::steady_clock::now() +
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+  detail::sleep_until_ns(detail::deadline_after_ns(d));
 }
 
 namespace detail {

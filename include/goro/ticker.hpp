@@ -16,7 +16,7 @@ class ticker {
   /// Throws std::invalid_argument for a non-positive period (Go panics).
   template <class Rep, class Period>
   explicit ticker(const std::chrono::duration<Rep, Period>& d)
-      : s_(detail::timer_start(detail::deadline_after(d), checked(d))) {}
+      : s_(detail::timer_start(detail::deadline_after_ns(d), checked(d))) {}
 
   /// The channel on which ticks are delivered.
   recv_chan<std::chrono::steady_clock::time_point> c() const noexcept {
@@ -27,13 +27,13 @@ class ticker {
   /// Restarts with a new period, the first tick one period from now.
   template <class Rep, class Period>
   void reset(const std::chrono::duration<Rep, Period>& d) {
-    detail::timer_reset(s_.get(), detail::deadline_after(d), checked(d));
+    detail::timer_reset(s_.get(), detail::deadline_after_ns(d), checked(d));
   }
 
  private:
   template <class Rep, class Period>
   static std::int64_t checked(const std::chrono::duration<Rep, Period>& d) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    const std::int64_t ns = detail::saturating_ns(d);
     if (ns <= 0) throw std::invalid_argument("goro: non-positive interval for goro::ticker");
     return ns;
   }

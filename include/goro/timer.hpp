@@ -6,27 +6,10 @@
 #include <memory>
 
 #include "goro/chan.hpp"
+#include "goro/detail/deadline.hpp"
+#include "goro/detail/timer_ops.hpp"
 
 namespace goro {
-
-namespace detail {
-struct timer_state;  // runtime/timer.cpp
-using clock = std::chrono::steady_clock;
-std::int64_t to_ns(clock::time_point tp) noexcept;
-template <class Rep, class Period>
-std::int64_t deadline_after(const std::chrono::duration<Rep, Period>& d) noexcept {
-  return to_ns(clock::now()) + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-}
-recv_chan<clock::time_point> after_ns(std::int64_t when_ns);
-timer_state* timer_start(std::int64_t when_ns, std::int64_t period_ns);
-void timer_destroy(timer_state* s) noexcept;
-bool timer_stop(timer_state* s) noexcept;
-bool timer_reset(timer_state* s, std::int64_t when_ns, std::int64_t period_ns);
-recv_chan<clock::time_point> timer_chan(const timer_state* s) noexcept;
-struct timer_deleter {
-  void operator()(timer_state* s) const noexcept { timer_destroy(s); }
-};
-}  // namespace detail
 
 /// `time.After(d)`: a channel that delivers the time once, after `d`. Inside a fiber the timer
 /// lives on that fiber's runtime (do not keep waiting on it after the runtime is destroyed);
@@ -34,7 +17,7 @@ struct timer_deleter {
 template <class Rep, class Period>
 recv_chan<std::chrono::steady_clock::time_point> after(
     const std::chrono::duration<Rep, Period>& d) {
-  return detail::after_ns(detail::deadline_after(d));
+  return detail::after_ns(detail::deadline_after_ns(d));
 }
 
 /// `time.Timer`: delivers the time on c() once, after the duration. stop() and reset() leave no
@@ -44,7 +27,7 @@ class timer {
   /// Starts a timer that fires once, after d.
   template <class Rep, class Period>
   explicit timer(const std::chrono::duration<Rep, Period>& d)
-      : s_(detail::timer_start(detail::deadline_after(d), 0)) {}
+      : s_(detail::timer_start(detail::deadline_after_ns(d), 0)) {}
 
   /// The channel on which the time is delivered.
   recv_chan<std::chrono::steady_clock::time_point> c() const noexcept {
@@ -55,7 +38,7 @@ class timer {
   /// Re-arms the timer for `d` from now; true if it was pending (Go's Reset).
   template <class Rep, class Period>
   bool reset(const std::chrono::duration<Rep, Period>& d) {
-    return detail::timer_reset(s_.get(), detail::deadline_after(d), 0);
+    return detail::timer_reset(s_.get(), detail::deadline_after_ns(d), 0);
   }
 
  private:
