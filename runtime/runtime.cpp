@@ -100,7 +100,14 @@ void sleep_until_ns(std::int64_t deadline_ns) {
 runtime::runtime(options opts)
     : sched_(std::make_unique<detail::scheduler>(detail::resolve(std::move(opts)))) {}
 
-runtime::~runtime() = default;
+runtime::~runtime() noexcept(false) {
+  if (sched_ && detail::current_scheduler() == sched_.get()) {
+    (void)sched_.release();  // its workers keep running; stopping them would wait for ourselves
+    throw std::logic_error(
+        "goro: a runtime was destroyed from one of its own fibers; destroy it from another "
+        "thread or runtime (it is left running)");
+  }
+}
 
 std::size_t runtime::workers() const noexcept { return sched_->worker_count(); }
 std::size_t runtime::stack_size() const noexcept { return sched_->stack_size(); }

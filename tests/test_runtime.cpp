@@ -479,3 +479,21 @@ TEST_CASE("runtime: stack overflow is reported with the fiber's identity", "[run
   CHECK_THAT(err, Catch::Contains("stack overflow in fiber"));
 }
 #endif
+
+// Regression (defect 9): destroying a runtime from one of its own fibers joined the worker it
+// ran on. It now throws std::logic_error and leaves the runtime running.
+TEST_CASE("runtime: destroying a runtime from its own fiber throws logic_error", "[runtime]") {
+  auto* rt = new goro::runtime({.workers = 1});
+  std::promise<std::string> what;
+  rt->go([rt, &what] {
+    try {
+      delete rt;
+      what.set_value("no exception");
+    } catch (const std::logic_error& e) {
+      what.set_value(e.what());
+    }
+  });
+  auto f = what.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  CHECK_THAT(f.get(), Catch::Contains("destroyed from one of its own fibers"));
+}

@@ -377,3 +377,31 @@ TEST_CASE("sync: destroying right after the last wait/unlock is safe", "[sync][s
   });
   CHECK(ok == rounds);
 }
+
+// Regression (defect 6): add(-1) on a zero counter made it -1 before restoring it; a concurrent
+// wait() that read -1 queued and was never released.
+TEST_CASE("wait_group: a rejected add(-1) is never seen by a concurrent wait()", "[sync]") {
+  goro::wait_group wg;
+  std::atomic<bool> stop{false};
+  std::atomic<long> rejected{0};
+  std::thread bad([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      try {
+        wg.add(-1);
+      } catch (const std::logic_error&) {
+        rejected.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  });
+  const std::size_t waits = scaled(2'000'000, 100'000);
+  const bool finished = goro::test::finishes_within({.workers = 2}, 30s, [&] {
+    for (std::size_t i = 0; i < waits; ++i) wg.wait();  // the counter is zero throughout
+  });
+  stop = true;
+  bad.join();
+  CHECK(finished);
+  CHECK(rejected.load() > 0);
+  wg.add(0x7fffffff);
+  CHECK_THROWS_WITH(wg.add(1), Catch::Contains("overflow"));
+  wg.add(-0x7fffffff);
+}

@@ -88,7 +88,9 @@ class runtime {
  public:
   /// Builds the runtime; throws std::invalid_argument for invalid options.
   explicit runtime(options opts = {});
-  ~runtime();
+  /// Throws std::logic_error when called from one of this runtime's own fibers (it would have
+  /// to wait for the worker it runs on): the runtime is then left running, not destroyed.
+  ~runtime() noexcept(false);
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 

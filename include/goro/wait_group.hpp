@@ -22,17 +22,23 @@ class wait_group {
   wait_group(const wait_group&) = delete;
   wait_group& operator=(const wait_group&) = delete;
 
-  /// Adds `delta` (may be negative) to the counter; at zero, releases every waiter.
+  /// Adds `delta` (may be negative) to the counter; at zero, releases every waiter. Throws
+  /// std::logic_error, leaving the counter unchanged, if it would become negative (Go panics)
+  /// or exceed 2^31 - 1.
   void add(std::int64_t delta) {
     if (delta > max_count || delta < -max_count)
       throw std::invalid_argument("goro: wait_group delta out of range");
-    const std::uint64_t d = static_cast<std::uint64_t>(delta) << 32;
-    const std::uint64_t s = state_.fetch_add(d, std::memory_order_acq_rel) + d;
-    const auto v = static_cast<std::int32_t>(s >> 32);
-    if (v < 0) {
-      state_.fetch_sub(d, std::memory_order_relaxed);
-      throw std::logic_error("goro: negative wait_group counter");
-    }
+    // A CAS, not fetch_add and undo: a bad value must never be visible, or a concurrent wait()
+    // that read it would queue on a counter that nobody brings back to zero.
+    std::uint64_t s = state_.load(std::memory_order_relaxed);
+    std::int64_t v;
+    do {
+      v = static_cast<std::int32_t>(s >> 32) + delta;
+      if (v < 0) throw std::logic_error("goro: negative wait_group counter");
+      if (v > max_count) throw std::logic_error("goro: wait_group counter overflow");
+    } while (!state_.compare_exchange_weak(
+        s, (static_cast<std::uint64_t>(v) << 32) | (s & 0xffffffffu), std::memory_order_acq_rel,
+        std::memory_order_relaxed));
     // Nobody queued: do not touch *this again. A wait() that sees zero may return and destroy
     // the wait_group right after our decrement.
     if (v > 0 || static_cast<std::uint32_t>(s) == 0) return;
