@@ -24,7 +24,8 @@ struct fiber {
   void (*destroy)(void*) = nullptr;  // destroys it
   void* fn = nullptr;
   std::uint64_t id = 0;      // shown in diagnostics (stack overflow, uncaught exception)
-  char* stack_lo = nullptr;  // lowest usable stack byte (just above the guard page)
+  char* guard_lo = nullptr;  // lowest byte of the guard region below the stack (no guard: null)
+  char* stack_lo = nullptr;  // lowest usable stack byte (just above the guard region)
   char* stack_hi = nullptr;  // one past the highest usable byte (the callable sits above)
   stack_pool* pool = nullptr;
   slot_state state = slot_state::free;  // owner-written; read by teardown after workers join

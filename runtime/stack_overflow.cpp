@@ -15,17 +15,6 @@
 namespace goro::detail {
 namespace {
 
-// Slabs known to the fault handler. Entries are published with release stores and read by the
-// signal handler with acquire loads; a freed entry has base == 0.
-struct slab_entry {
-  std::atomic<std::uintptr_t> base{0};
-  std::atomic<std::size_t> bytes{0}, slot{0}, guard{0};
-};
-constexpr int registry_size = 8192;
-slab_entry g_registry[registry_size];
-std::atomic<int> g_registry_high{0};  // entries [0, high) may be in use
-std::mutex g_registry_mu;             // serialises registration (not used by the handler)
-
 struct sigaction g_old_segv, g_old_bus;
 std::mutex g_install_mu;
 
@@ -67,32 +56,20 @@ void chain(int sig, siginfo_t* info, void* uctx, const struct sigaction& old) no
   old.sa_handler(sig);
 }
 
+// A fault is a stack overflow when it hits the guard region of the fiber running on this thread
+// (TLS is fine in the handler: no switch can happen here). Only the running fiber can grow its
+// stack into its guard; a fault in another fiber's guard is a wild access and is chained.
 void on_fault(int sig, siginfo_t* info, void* uctx) {
-  auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
-  int high = g_registry_high.load(std::memory_order_acquire);
-  for (int i = 0; i < high; ++i) {
-    std::uintptr_t base = g_registry[i].base.load(std::memory_order_acquire);
-    if (base == 0 || addr < base) continue;
-    std::size_t bytes = g_registry[i].bytes.load(std::memory_order_relaxed);
-    if (addr >= base + bytes) continue;
-    std::size_t slot = g_registry[i].slot.load(std::memory_order_relaxed);
-    std::size_t off = (addr - base) % slot;
-    if (off >= g_registry[i].guard.load(std::memory_order_relaxed)) break;
-    // The faulting fiber is the one running on this thread (TLS is fine in the handler: no
-    // switch can happen here).
-    worker* w = current_worker();
-    const fiber* f = w ? w->current : nullptr;
+  const char* addr = static_cast<const char*>(info->si_addr);
+  worker* w = current_worker();
+  const fiber* f = w ? w->current : nullptr;
+  if (f && f != &w->sched_ctx && f->guard_lo && addr >= f->guard_lo && addr < f->stack_lo) {
     write_str("goro: fatal error: stack overflow in fiber ");
-    if (f && f != &w->sched_ctx) {
-      write_num(f->id);
-      write_str(" (stack of ");
-      write_num(static_cast<std::uint64_t>(f->stack_hi - f->stack_lo));
-      write_str(" bytes)");
-    } else {
-      write_str("?");
-    }
+    write_num(f->id);
+    write_str(" (stack of ");
+    write_num(static_cast<std::uint64_t>(f->stack_hi - f->stack_lo));
     write_str(
-        ": guard page hit. Give it a larger stack: goro::options::stack_size or "
+        " bytes): guard region hit. Give it a larger stack: goro::options::stack_size or "
         "goro::spawn_options{.stack_size = ...}\n");
     die();
   }
@@ -102,28 +79,6 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
 constexpr std::size_t altstack_size = 64 * 1024;
 
 }  // namespace
-
-int register_stack_slab(char* base, std::size_t bytes, std::size_t slot,
-                        std::size_t guard) noexcept {
-  std::lock_guard lk(g_registry_mu);
-  int high = g_registry_high.load(std::memory_order_relaxed);
-  for (int i = 0; i < registry_size; ++i) {
-    if (g_registry[i].base.load(std::memory_order_relaxed) != 0) continue;
-    g_registry[i].bytes.store(bytes, std::memory_order_relaxed);
-    g_registry[i].slot.store(slot, std::memory_order_relaxed);
-    g_registry[i].guard.store(guard, std::memory_order_relaxed);
-    g_registry[i].base.store(reinterpret_cast<std::uintptr_t>(base), std::memory_order_release);
-    if (i >= high) g_registry_high.store(i + 1, std::memory_order_release);
-    return i;
-  }
-  return -1;
-}
-
-void unregister_stack_slab(int index) noexcept {
-  if (index < 0) return;
-  std::lock_guard lk(g_registry_mu);
-  g_registry[index].base.store(0, std::memory_order_release);
-}
 
 void install_overflow_handler() noexcept {
   std::lock_guard lk(g_install_mu);

@@ -1,5 +1,6 @@
-// Stack overflow detection: a process-wide registry of stack slabs, a SIGSEGV handler on an
-// alternate signal stack that names the fiber whose guard page was hit, and the canary check.
+// Stack overflow detection: a SIGSEGV handler on an alternate signal stack that recognises a
+// fault in the guard region of the fiber running on the faulting thread (no registry, so no
+// limit on the number of stacks), and the canary check for stacks without a guard.
 #pragma once
 
 #include <cstddef>
@@ -8,12 +9,6 @@
 #include "fiber.hpp"
 
 namespace goro::detail {
-
-/// Registers a slab so that faults on its guard pages are reported as stack overflows.
-/// Returns a registry index, or -1 if the registry is full (guards then fault as plain SIGSEGV).
-int register_stack_slab(char* base, std::size_t bytes, std::size_t slot,
-                        std::size_t guard) noexcept;
-void unregister_stack_slab(int index) noexcept;
 
 /// Installs the SIGSEGV/SIGBUS handler unless it is already in place (each runtime calls it: a
 /// handler installed by someone else since is chained to, not lost).

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <new>
 
+#include "goro/options.hpp"
 #include "sanitizer.hpp"
 #include "stack_overflow.hpp"
 
@@ -51,15 +52,13 @@ bool install_guard(char* p, std::size_t len) noexcept {
 
 }  // namespace
 
-stack_pool::stack_pool(std::size_t usable) : usable_(usable), guard_(page_size()) {
+stack_pool::stack_pool(std::size_t usable)
+    : usable_(usable), guard_(std::max(stack_guard_size, page_size())) {
   slot_ = guard_ + usable_;
 }
 
 stack_pool::~stack_pool() {
-  for (auto& s : slabs_) {
-    if (s.registry_index >= 0) unregister_stack_slab(s.registry_index);
-    munmap(s.base, s.bytes);
-  }
+  for (auto& s : slabs_) munmap(s.base, s.bytes);
 }
 
 fiber* stack_pool::control_block(char* slot_base) const noexcept {
@@ -77,8 +76,7 @@ char* stack_pool::reserve(std::size_t* n) {
     if (p == MAP_FAILED) throw std::bad_alloc();
     madvise(p, bytes, MADV_NOHUGEPAGE);  // a huge page would commit 2 MiB per touched stack
     char* base = static_cast<char*>(p);
-    int idx = register_stack_slab(base, bytes, slot_, guard_);
-    slabs_.push_back(slab{base, bytes, 0, count, idx});
+    slabs_.push_back(slab{base, bytes, 0, count});
   }
   slab& s = slabs_.back();
   if (*n > s.nslots - s.carved) *n = s.nslots - s.carved;
@@ -90,6 +88,7 @@ char* stack_pool::reserve(std::size_t* n) {
 fiber* stack_pool::carve(char* slot_base) noexcept {
   bool guarded = install_guard(slot_base, guard_);
   fiber* f = ::new (control_block(slot_base)) fiber();
+  f->guard_lo = guarded ? slot_base : nullptr;
   f->stack_lo = slot_base + guard_;
   f->stack_hi = reinterpret_cast<char*>(f);
   f->pool = this;

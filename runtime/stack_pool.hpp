@@ -2,12 +2,14 @@
 // stacks need a few hundred mappings (vm.max_map_count is 65530) and an idle stack costs only
 // the pages it touched. Each slot is
 //
-//   [guard page][ usable stack ... | callable | fiber control block ]
+//   [guard region][ usable stack ... | callable | fiber control block ]
 //   low                                                          high
 //
-// The guard page is installed with MADV_GUARD_INSTALL (Linux >= 6.13: no new mapping), else with
-// mprotect while a process-wide budget of extra mappings lasts, else not at all; a canary word
-// just above the guard is checked at every switch-out in every case (see stack_overflow.cpp).
+// The guard region (goro::stack_guard_size, 64 KiB: address space only, so that a frame of up to
+// that size cannot jump over it) is installed with MADV_GUARD_INSTALL (Linux >= 6.13: no new
+// mapping, no memory), else with mprotect while a process-wide budget of extra mappings lasts,
+// else not at all; a canary word just above it is checked at every switch-out of a fiber that
+// has no guard (see stack_overflow.cpp).
 //
 // The pool is shared by all workers of one scheduler (fibers end on other workers than they
 // started on); workers keep a small private cache in front of it (worker::stack_cache).
@@ -53,7 +55,6 @@ class stack_pool {
     std::size_t bytes;
     std::size_t carved;  // slots handed out at least once
     std::size_t nslots;
-    int registry_index;  // in the overflow handler's registry, -1 if none
   };
   fiber* control_block(char* slot_base) const noexcept;
   char* reserve(std::size_t* n);           // under mu_: claims up to *n never-used slots
@@ -61,7 +62,7 @@ class stack_pool {
 
   std::size_t usable_;  // bytes of stack
   std::size_t slot_;    // guard + usable + control block area
-  std::size_t guard_;   // guard bytes at the bottom of each slot (one page)
+  std::size_t guard_;   // guard bytes at the bottom of each slot (goro::stack_guard_size)
   std::mutex mu_;
   // Free slots. An array, not a list linked through the slots: every slot sits on its own page,
   // and walking a list under the lock would take a cache (and TLB) miss per slot.

@@ -497,3 +497,57 @@ TEST_CASE("runtime: destroying a runtime from its own fiber throws logic_error",
   REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
   CHECK_THAT(f.get(), Catch::Contains("destroyed from one of its own fibers"));
 }
+
+namespace {
+// A frame larger than the whole default stack (64 KiB): without a guard wider than the frame
+// (or stack clash probes), its writes would land in the neighbouring fiber's stack.
+[[maybe_unused]] __attribute__((noinline)) int big_frame(std::size_t bytes) {
+  char* buf = static_cast<char*>(__builtin_alloca(bytes));
+  for (std::size_t i = 0; i < bytes; i += 512) buf[i] = static_cast<char>(i);
+  return buf[bytes / 2];
+}
+[[maybe_unused]] __attribute__((noinline)) int frame_68k() {
+  volatile char buf[68 * 1024];
+  for (std::size_t i = 0; i < sizeof buf; i += 512) buf[i] = static_cast<char>(i);
+  return buf[100];
+}
+}  // namespace
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// Regression (defect 4): a 68 KiB frame on the 64 KiB default stack wrote silently into the
+// neighbouring stack. Now the guard region (64 KiB) or a stack clash probe catches it.
+TEST_CASE("runtime: frames larger than the stack hit the guard, not the neighbour",
+          "[runtime][death]") {
+  for (auto body : {+[] {
+                      goro::runtime rt({.workers = 1});
+                      rt.block_on([] { return frame_68k(); });
+                    },
+                    +[] {
+                      goro::runtime rt({.workers = 1});
+                      rt.block_on([] { return big_frame(1 << 20); });  // 1 MiB: probes needed
+                    }}) {
+    auto [err, aborted] = run_child(body);
+    CHECK(aborted);
+    CHECK_THAT(err, Catch::Contains("stack overflow in fiber"));
+  }
+}
+
+// Regression (defect 5): the fault handler looked stacks up in a registry of 8,192 slabs; past
+// that an overflow was a bare SIGSEGV. The handler now checks the faulting fiber's own guard, so
+// the report holds however many slabs exist: each distinct stack size gets its own pool and slab,
+// so 9,000 sizes are 9,000 slabs.
+TEST_CASE("runtime: overflow is reported however many stacks exist", "[runtime][death]") {
+  auto [err, aborted] = run_child([] {
+    goro::runtime rt({.workers = 1});
+    rt.block_on([] {
+      auto never = goro::make_chan<int>();
+      for (std::size_t i = 0; i < 9000; ++i)
+        goro::go(goro::spawn_options{.stack_size = goro::min_stack_size + i * 4096},
+                 [never] { never.recv(); });
+      return recurse(0);
+    });
+  });
+  CHECK(aborted);
+  CHECK_THAT(err, Catch::Contains("stack overflow in fiber"));
+}
+#endif

@@ -36,9 +36,9 @@ class wait_group {
       v = static_cast<std::int32_t>(s >> 32) + delta;
       if (v < 0) throw std::logic_error("goro: negative wait_group counter");
       if (v > max_count) throw std::logic_error("goro: wait_group counter overflow");
-    } while (!state_.compare_exchange_weak(
-        s, (static_cast<std::uint64_t>(v) << 32) | (s & 0xffffffffu), std::memory_order_acq_rel,
-        std::memory_order_relaxed));
+    } while (
+        !state_.compare_exchange_weak(s, (static_cast<std::uint64_t>(v) << 32) | (s & 0xffffffffu),
+                                      std::memory_order_acq_rel, std::memory_order_relaxed));
     // Nobody queued: do not touch *this again. A wait() that sees zero may return and destroy
     // the wait_group right after our decrement.
     if (v > 0 || static_cast<std::uint32_t>(s) == 0) return;
