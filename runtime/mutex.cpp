@@ -16,8 +16,18 @@ void backoff(int& spins) noexcept {
 }
 }  // namespace
 
-void mutex::release_queue(void* m) noexcept {
-  static_cast<mutex*>(m)->state_.fetch_and(~qlock, std::memory_order_release);
+void mutex::queue_lock::lock() noexcept {
+  std::uint32_t s = m->state_.load(std::memory_order_relaxed);
+  for (int waits = 0;;) {
+    if (!(s & qlock) && m->state_.compare_exchange_weak(s, s | qlock, std::memory_order_acquire))
+      return;
+    backoff(waits);
+    s = m->state_.load(std::memory_order_relaxed);
+  }
+}
+
+void mutex::queue_lock::unlock() noexcept {
+  m->state_.fetch_and(m->queue_.empty() ? ~(qlock | waiters) : ~qlock, std::memory_order_release);
 }
 
 void mutex::lock_slow() {
@@ -51,44 +61,20 @@ void mutex::lock_slow() {
     // unlock that beat us makes it fail, so we never park on a free mutex.
     if (!state_.compare_exchange_weak(s, s | qlock | waiters, std::memory_order_acquire)) continue;
     detail::waiter w;
-    node n{&w, nullptr, since, false};
-    if (woken) {  // keep our place at the front (Go's LIFO re-queue)
-      n.next = head_;
-      head_ = &n;
-      if (!tail_) tail_ = &n;
-    } else {
-      if (tail_) tail_->next = &n;
-      else head_ = &n;
-      tail_ = &n;
-    }
-    try {
-      w.park_unlocking(release_queue, this);
-    } catch (...) {  // runtime teardown
-      leave_queue(&n);
-      throw;
-    }
+    node n;
+    n.w = &w;
+    n.since_ns = since;
+    if (woken) queue_.push_front(n);  // keep our place at the front (Go's LIFO re-queue)
+    else queue_.push_back(n);
+    queue_lock ql{this};
+    // Unwound by teardown after an unlock handed us the mutex: unlock it again.
+    detail::park_in(queue_, n, ql, [&] {
+      if (n.handed) unlock();
+    });
     if (n.handed) return;  // the lock was handed to us
     woken = true;
     spins = 0;
   }
-}
-
-void mutex::leave_queue(node* n) noexcept {
-  std::uint32_t s = state_.load(std::memory_order_relaxed);
-  for (int waits = 0;;) {
-    if (!(s & qlock) && state_.compare_exchange_weak(s, s | qlock, std::memory_order_acquire))
-      break;
-    backoff(waits);
-    s = state_.load(std::memory_order_relaxed);
-  }
-  node* prev = nullptr;
-  for (node* p = head_; p; prev = p, p = p->next)
-    if (p == n) {
-      (prev ? prev->next : head_) = n->next;
-      if (tail_ == n) tail_ = prev;
-      break;
-    }
-  state_.fetch_and(head_ ? ~qlock : ~(qlock | waiters), std::memory_order_release);
 }
 
 void mutex::unlock_slow() {
@@ -106,19 +92,18 @@ void mutex::unlock_slow() {
     }
     if (state_.compare_exchange_weak(s, s | qlock, std::memory_order_acquire)) break;
   }
-  node* n = head_;
-  head_ = n->next;
-  if (!head_) tail_ = nullptr;
+  auto* n = static_cast<node*>(queue_.pop_front());
+  const bool more = !queue_.empty();
   s = state_.load(std::memory_order_relaxed);
   for (;;) {
     std::uint32_t next = s & ~qlock;
     n->handed = false;
-    if (!head_) next &= ~waiters;
+    if (!more) next &= ~waiters;
     if (s & starving) {
       // Hand the lock over: it stays locked. Leave starvation mode once the queue is empty or
       // this waiter did not wait long (Go).
       n->handed = true;
-      if (!head_ || detail::monotonic_ns() - n->since_ns < starvation_threshold_ns)
+      if (!more || detail::monotonic_ns() - n->since_ns < starvation_threshold_ns)
         next &= ~starving;
     } else {
       next &= ~locked;

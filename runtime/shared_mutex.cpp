@@ -4,40 +4,21 @@
 
 namespace goro {
 
-void shared_mutex::queue::push(node* n) noexcept {
-  n->next = nullptr;
-  if (tail) tail->next = n;
-  else head = n;
-  tail = n;
-}
-
-void shared_mutex::queue::erase(node* n) noexcept {
-  node* prev = nullptr;
-  for (node* p = head; p; prev = p, p = p->next)
-    if (p == n) {
-      (prev ? prev->next : head) = n->next;
-      if (tail == n) tail = prev;
-      return;
-    }
-}
-
 // Called with mu_ held; returns once a granter has given us the lock (and updated the state).
-void shared_mutex::park(queue& q) {
+void shared_mutex::park(detail::wait_list& q) {
   detail::waiter w;
-  node n{&w, nullptr};
-  q.push(&n);
-  try {
-    w.park_unlocking(detail::spin_mutex::unlock_fn, &mu_);
-  } catch (...) {  // runtime teardown
-    std::lock_guard g(mu_);
-    q.erase(&n);
-    throw;
-  }
+  detail::wait_node n{&w};
+  q.push_back(n);
+  // A teardown unwind after a granter took n: we were given the lock, so give it back.
+  detail::park_in(q, n, mu_, [&] {
+    if (&q == &waiting_writers_) unlock();
+    else unlock_shared();
+  });
 }
 
 void shared_mutex::lock() {
   mu_.lock();
-  if (!writer_ && readers_ == 0 && !waiting_writers_.head) {
+  if (!writer_ && readers_ == 0 && waiting_writers_.empty()) {
     writer_ = true;
     mu_.unlock();
     return;
@@ -54,7 +35,7 @@ bool shared_mutex::try_lock() noexcept {
 
 void shared_mutex::lock_shared() {
   mu_.lock();
-  if (!writer_ && !waiting_writers_.head) {
+  if (!writer_ && waiting_writers_.empty()) {
     ++readers_;
     mu_.unlock();
     return;
@@ -64,49 +45,46 @@ void shared_mutex::lock_shared() {
 
 bool shared_mutex::try_lock_shared() noexcept {
   std::lock_guard g(mu_);
-  if (writer_ || waiting_writers_.head) return false;
+  if (writer_ || !waiting_writers_.empty()) return false;
   ++readers_;
   return true;
 }
 
-void shared_mutex::unlock_shared() {
-  detail::waiter* wake = nullptr;
-  {
-    std::lock_guard g(mu_);
-    if (--readers_ == 0 && waiting_writers_.head) {
-      node* n = waiting_writers_.head;
-      waiting_writers_.head = n->next;
-      if (!waiting_writers_.head) waiting_writers_.tail = nullptr;
-      writer_ = true;
-      wake = n->w;
+// Under mu_: releases a writer's (or one reader's) hold and grants the lock to whoever is next.
+// Returns the granted waiters chained through `next`, to be unparked after mu_ is released.
+detail::wait_node* shared_mutex::release_locked(bool writer) noexcept {
+  if (writer) {
+    writer_ = false;
+    if (!waiting_readers_.empty()) {  // the readers that queued behind the writer go first
+      detail::wait_node* readers = waiting_readers_.take_all();
+      for (detail::wait_node* n = readers; n; n = n->next) ++readers_;
+      return readers;
     }
+  } else if (--readers_ != 0) {
+    return nullptr;
   }
-  if (wake) wake->unpark();
+  if (detail::wait_node* n = waiting_writers_.pop_front()) {
+    writer_ = true;
+    return n;
+  }
+  return nullptr;
 }
 
-void shared_mutex::unlock() {
-  node* readers = nullptr;
-  detail::waiter* writer = nullptr;
-  {
-    std::lock_guard g(mu_);
-    writer_ = false;
-    if (waiting_readers_.head) {  // the readers that queued behind us go first
-      readers = waiting_readers_.head;
-      waiting_readers_.head = waiting_readers_.tail = nullptr;
-      for (node* n = readers; n; n = n->next) ++readers_;
-    } else if (node* n = waiting_writers_.head) {
-      waiting_writers_.head = n->next;
-      if (!waiting_writers_.head) waiting_writers_.tail = nullptr;
-      writer_ = true;
-      writer = n->w;
-    }
+void shared_mutex::unlock_shared() { wake(release_locked_guarded(false)); }
+
+void shared_mutex::unlock() { wake(release_locked_guarded(true)); }
+
+detail::wait_node* shared_mutex::release_locked_guarded(bool writer) noexcept {
+  std::lock_guard g(mu_);
+  return release_locked(writer);
+}
+
+void shared_mutex::wake(detail::wait_node* n) noexcept {
+  while (n) {
+    detail::wait_node* next = n->next;  // read before unpark: n lives on the waiter's stack
+    n->w->unpark();
+    n = next;
   }
-  while (readers) {
-    node* next = readers->next;  // read before unpark: the node lives on the reader's stack
-    readers->w->unpark();
-    readers = next;
-  }
-  if (writer) writer->unpark();
 }
 
 }  // namespace goro

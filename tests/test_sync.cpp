@@ -405,3 +405,106 @@ TEST_CASE("wait_group: a rejected add(-1) is never seen by a concurrent wait()",
   CHECK_THROWS_WITH(wg.add(1), Catch::Contains("overflow"));
   wg.add(-0x7fffffff);
 }
+
+namespace {
+// Destroys a 1-worker runtime while one of its fibers is parked in `block` on an object that
+// outlives the runtime. The fiber spawns an observer before blocking: on one worker the observer
+// runs only once the blocker has switched out, i.e. is queued in the object.
+template <class Block>
+void destroy_while_parked(Block block) {
+  goro::test::latch parked(1);
+  std::atomic<bool> returned{false};
+  {
+    goro::runtime rt({.workers = 1});
+    rt.go([&] {
+      goro::go([&] { parked.count_down(); });
+      block();
+      returned = true;  // must not happen: the object is never released while the runtime lives
+    });
+    parked.wait();
+  }
+  CHECK_FALSE(returned.load());
+}
+}  // namespace
+
+// Regression (defect 2): a fiber parked in semaphore::acquire(k), acquire(ctx, k) or
+// condition_variable::wait_until left its queue node linked when the runtime unwound it; the
+// next release()/notify on the surviving object wrote to the unmapped stack. Every primitive:
+// the survivor must work normally afterwards, with nothing lost.
+TEST_CASE("sync: a primitive outlives a runtime destroyed while fibers are parked in it",
+          "[sync][teardown]") {
+  SECTION("semaphore::acquire(k)") {
+    goro::semaphore sem(4);
+    sem.acquire(4);
+    destroy_while_parked([&] { sem.acquire(3); });
+    sem.release(4);
+    CHECK(sem.try_acquire(4));  // the unwound acquire holds nothing and is not queued
+    sem.release(4);
+  }
+  SECTION("semaphore::acquire(ctx, k)") {
+    goro::semaphore sem(4);
+    sem.acquire(4);
+    destroy_while_parked([&] { (void)sem.acquire(goro::background(), 2); });
+    sem.release(4);
+    CHECK(sem.try_acquire(4));
+    sem.release(4);
+  }
+  SECTION("condition_variable::wait, wait_until, wait_for") {
+    goro::mutex mu;
+    goro::condition_variable cv;
+    destroy_while_parked([&] {
+      std::unique_lock lk(mu);
+      cv.wait(lk);
+    });
+    destroy_while_parked([&] {
+      std::unique_lock lk(mu);
+      cv.wait_until(lk, std::chrono::steady_clock::now() + 1h);
+    });
+    destroy_while_parked([&] {
+      std::unique_lock lk(mu);
+      cv.wait_for(lk, std::chrono::nanoseconds::max());
+    });
+    cv.notify_one();
+    cv.notify_all();
+    CHECK(mu.try_lock());  // the unwound waits gave the mutex back
+    mu.unlock();
+  }
+  SECTION("mutex") {
+    goro::mutex mu;
+    mu.lock();
+    destroy_while_parked([&] { mu.lock(); });
+    mu.unlock();
+    CHECK(mu.try_lock());
+    mu.unlock();
+  }
+  SECTION("shared_mutex, writer and reader") {
+    goro::shared_mutex mu;
+    mu.lock();
+    destroy_while_parked([&] { mu.lock(); });
+    destroy_while_parked([&] { mu.lock_shared(); });
+    mu.unlock();
+    CHECK(mu.try_lock());
+    mu.unlock();
+  }
+  SECTION("wait_group") {
+    goro::wait_group wg;
+    wg.add(1);
+    destroy_while_parked([&] { wg.wait(); });
+    wg.done();
+    wg.wait();  // the unwound waiter is no longer counted
+  }
+  SECTION("channels and select") {
+    auto unbuffered = goro::make_chan<int>();
+    auto full = goro::make_chan<int>(1);
+    full.send(0);
+    destroy_while_parked([&] { (void)unbuffered.recv(); });
+    destroy_while_parked([&] { unbuffered.send(1); });
+    destroy_while_parked([&] { full.send(2); });
+    destroy_while_parked(
+        [&] { (void)goro::select(goro::case_recv(unbuffered), goro::case_send(full, 3)); });
+    CHECK_FALSE(unbuffered.try_send(4));  // nobody is queued any more
+    CHECK(full.try_recv() == 0);
+    CHECK(full.try_send(5));
+    CHECK(full.try_recv() == 5);
+  }
+}

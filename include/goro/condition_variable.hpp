@@ -7,7 +7,7 @@
 
 #include "goro/detail/deadline.hpp"
 #include "goro/detail/spin_mutex.hpp"
-#include "goro/detail/waiter.hpp"
+#include "goro/detail/wait_list.hpp"
 #include "goro/mutex.hpp"
 
 namespace goro {
@@ -59,18 +59,8 @@ class condition_variable {
   void notify_all() noexcept;
 
  private:
-  struct node {
-    detail::waiter* w;
-    node* prev;
-    node* next;
-    bool queued;
-  };
-  void enqueue(node& n) noexcept;
-  bool dequeue_if_queued(node& n) noexcept;  // false: a notifier took it
-
-  detail::spin_mutex q_;
-  node* head_ = nullptr;
-  node* tail_ = nullptr;
+  detail::spin_mutex q_;  // guards waiters_
+  detail::wait_list waiters_;
 };
 
 }  // namespace goro

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "goro/detail/spin_mutex.hpp"  // cpu_relax
-#include "goro/detail/waiter.hpp"
+#include "goro/detail/wait_list.hpp"
 
 namespace goro {
 
@@ -44,20 +44,22 @@ class mutex {
   // in one CAS, after which it never touches *this: a thread that then locks, unlocks and
   // destroys the mutex cannot pull it from under us.
   static constexpr std::uint32_t locked = 1, waiters = 2, starving = 4, qlock = 8;
-  struct node {
-    detail::waiter* w;
-    node* next;
-    std::int64_t since_ns;  // when this caller started waiting
-    bool handed;            // unlock gave it the lock (starvation mode)
+  struct node : detail::wait_node {
+    std::int64_t since_ns = 0;  // when this caller started waiting
+    bool handed = false;        // unlock gave it the lock (starvation mode)
+  };
+  // The queue's lock, for detail::park_in: the qlock bit. Unlocking also clears `waiters` when
+  // the queue is empty.
+  struct queue_lock {
+    mutex* m;
+    void lock() noexcept;
+    void unlock() noexcept;
   };
   void lock_slow();
   void unlock_slow();
-  void leave_queue(node* n) noexcept;
-  static void release_queue(void* m) noexcept;
 
   std::atomic<std::uint32_t> state_{0};
-  node* head_ = nullptr;  // FIFO of waiters, under the qlock bit
-  node* tail_ = nullptr;
+  detail::wait_list queue_;  // FIFO of waiters, under the qlock bit
 };
 
 }  // namespace goro

@@ -5,6 +5,7 @@
 
 #include "goro/context.hpp"
 #include "goro/detail/spin_mutex.hpp"
+#include "goro/detail/wait_list.hpp"
 #include "goro/error.hpp"
 
 namespace goro {
@@ -31,13 +32,13 @@ class semaphore {
  private:
   struct node;
   void grant_waiters() noexcept;  // under mu_; the granted are collected in woken_
+  static void wake(node* p) noexcept;
 
   detail::spin_mutex mu_;
   const std::int64_t size_;
   std::int64_t cur_ = 0;
-  node* head_ = nullptr;
-  node* tail_ = nullptr;
-  node* woken_ = nullptr;  // granted under mu_, to be woken after unlocking
+  detail::wait_list waiters_;  // of node, FIFO, under mu_
+  node* woken_ = nullptr;      // granted under mu_, to be woken after unlocking
 };
 
 }  // namespace goro

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "goro/detail/spin_mutex.hpp"
-#include "goro/detail/waiter.hpp"
+#include "goro/detail/wait_list.hpp"
 
 namespace goro {
 
@@ -31,22 +31,15 @@ class shared_mutex {
   void unlock_shared();
 
  private:
-  struct node {
-    detail::waiter* w;
-    node* next;
-  };
-  struct queue {
-    node* head = nullptr;
-    node* tail = nullptr;
-    void push(node* n) noexcept;
-    void erase(node* n) noexcept;
-  };
-  void park(queue& q);
+  void park(detail::wait_list& q);
+  detail::wait_node* release_locked(bool writer) noexcept;
+  detail::wait_node* release_locked_guarded(bool writer) noexcept;
+  static void wake(detail::wait_node* n) noexcept;
 
   detail::spin_mutex mu_;
-  std::int64_t readers_ = 0;  // active readers
-  bool writer_ = false;       // a writer holds it
-  queue waiting_readers_, waiting_writers_;
+  std::int64_t readers_ = 0;                             // active readers
+  bool writer_ = false;                                  // a writer holds it
+  detail::wait_list waiting_readers_, waiting_writers_;  // under mu_
 };
 
 }  // namespace goro

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "goro/detail/spin_mutex.hpp"
-#include "goro/detail/waiter.hpp"
+#include "goro/detail/wait_list.hpp"
 #include "goro/runtime.hpp"
 
 namespace goro {
@@ -61,18 +61,13 @@ class wait_group {
       }
     } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
     detail::waiter w;
-    node n{&w, waiters_};
-    waiters_ = &n;
+    detail::wait_node n{&w};
+    waiters_.push_back(n);
     try {
       w.park_unlocking(detail::spin_mutex::unlock_fn, &lock_);
-    } catch (...) {  // runtime teardown unwinds us: leave the list
+    } catch (...) {  // runtime teardown unwinds us: leave the list (and its count)
       lock_.lock();
-      for (node** p = &waiters_; *p; p = &(*p)->next)
-        if (*p == &n) {
-          *p = n.next;
-          state_.fetch_sub(1, std::memory_order_relaxed);
-          break;
-        }
+      if (waiters_.remove(n)) state_.fetch_sub(1, std::memory_order_relaxed);
       lock_.unlock();
       throw;
     }
@@ -107,21 +102,17 @@ class wait_group {
   }
 
   static constexpr std::int64_t max_count = 0x7fffffff;
-  struct node {
-    detail::waiter* w;
-    node* next;
-  };
   // The counter reached zero with waiters queued: they cannot return before we wake them, so
   // *this stays alive until the unlock; the wakes touch only their nodes.
   void release_all() {
     lock_.lock();
-    node* n = std::exchange(waiters_, nullptr);
+    detail::wait_node* n = waiters_.take_all();
     std::uint32_t k = 0;
-    for (node* p = n; p; p = p->next) ++k;
+    for (detail::wait_node* p = n; p; p = p->next) ++k;
     state_.fetch_sub(k, std::memory_order_relaxed);
     lock_.unlock();
     while (n) {
-      node* next = n->next;  // read before unpark: the node lives on the waiter's stack
+      detail::wait_node* next = n->next;  // read before unpark: n lives on the waiter's stack
       n->w->unpark();
       n = next;
     }
@@ -130,7 +121,7 @@ class wait_group {
   // Counter (signed, high 32 bits) and number of queued waiters (low 32 bits), like Go's.
   std::atomic<std::uint64_t> state_{0};
   detail::spin_mutex lock_;  // guards waiters_
-  node* waiters_ = nullptr;
+  detail::wait_list waiters_;
 };
 
 }  // namespace goro

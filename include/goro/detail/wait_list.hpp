@@ -1,0 +1,122 @@
+// goro::detail::wait_list: the FIFO of parked parties under every sync primitive (mutex,
+// shared_mutex, condition_variable, semaphore, wait_group), and park_in(), the one way to park in
+// one. Channels keep their own queue (chan_core.hpp) because a select waits in several at once.
+#pragma once
+
+#include <chrono>
+
+#include "goro/detail/waiter.hpp"
+
+namespace goro::detail {
+
+/// One parked party. Lives on its stack, so it must be off every list before that stack goes:
+/// whoever unlinks it (a waker, a timeout, a teardown unwind) does so under the list's lock.
+struct wait_node {
+  waiter* w = nullptr;
+  wait_node* prev = nullptr;
+  wait_node* next = nullptr;
+  bool linked = false;
+};
+
+/// Intrusive doubly linked FIFO. Not synchronised: its owner guards it with its own lock.
+class wait_list {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  wait_node* front() const noexcept { return head_; }
+
+  void push_back(wait_node& n) noexcept {
+    n.prev = tail_;
+    n.next = nullptr;
+    (tail_ ? tail_->next : head_) = &n;
+    tail_ = &n;
+    n.linked = true;
+  }
+  void push_front(wait_node& n) noexcept {
+    n.prev = nullptr;
+    n.next = head_;
+    (head_ ? head_->prev : tail_) = &n;
+    head_ = &n;
+    n.linked = true;
+  }
+  /// Unlinks `n` if it is still linked; false when a waker took it first.
+  bool remove(wait_node& n) noexcept {
+    if (!n.linked) return false;
+    (n.prev ? n.prev->next : head_) = n.next;
+    (n.next ? n.next->prev : tail_) = n.prev;
+    n.prev = n.next = nullptr;
+    n.linked = false;
+    return true;
+  }
+  wait_node* pop_front() noexcept {
+    wait_node* n = head_;
+    if (n) remove(*n);
+    return n;
+  }
+  /// Unlinks every node and returns them chained through `next`. Read `next` before unparking a
+  /// node: it may vanish as soon as its owner runs.
+  wait_node* take_all() noexcept {
+    wait_node* all = head_;
+    for (wait_node* n = all; n; n = n->next) n->linked = false;
+    head_ = tail_ = nullptr;
+    return all;
+  }
+
+ private:
+  wait_node* head_ = nullptr;
+  wait_node* tail_ = nullptr;
+};
+
+/// Parks the caller, whose `n` the caller has linked into `list` while holding `lk`; `lk` is
+/// released only once a waker can no longer miss the caller (see waiter::park_unlocking), and is
+/// not held on return. Returns when a waker has unlinked `n` and unparked it.
+///
+/// If the park throws (the runtime is being torn down and unwinds the fiber), `n` leaves the
+/// list before the exception goes on. If a waker had already unlinked it, it may have handed the
+/// caller something (a lock, units): `give_back()` is then called, without `lk`, to undo that.
+template <class Lock, class GiveBack>
+void park_in(wait_list& list, wait_node& n, Lock& lk, GiveBack give_back) {
+  try {
+    n.w->park_unlocking([](void* l) noexcept { static_cast<Lock*>(l)->unlock(); }, &lk);
+  } catch (...) {
+    lk.lock();
+    const bool was_queued = list.remove(n);
+    lk.unlock();
+    if (!was_queued) give_back();
+    throw;
+  }
+}
+
+template <class Lock>
+void park_in(wait_list& list, wait_node& n, Lock& lk) {
+  park_in(list, n, lk, [] {});
+}
+
+/// Parks the caller, whose `n` is linked into `list` (guarded by `lk`, not held by the caller: an
+/// unpark that comes before the park leaves a token in the waiter, so it is not lost), until a
+/// waker unlinks and unparks it or `deadline` passes (time_point::max(): never). Returns false on
+/// timeout. A waker that unlinked `n` before the timeout could wins: the call then waits for its
+/// unpark (`n` must outlive it) and returns true. On a teardown unwind `n` leaves the list.
+template <class Lock>
+bool park_in_until(wait_list& list, wait_node& n, Lock& lk,
+                   std::chrono::steady_clock::time_point deadline) {
+  try {
+    if (deadline == std::chrono::steady_clock::time_point::max()) {
+      n.w->park();
+      return true;
+    }
+    if (n.w->park_until(deadline)) return true;
+    lk.lock();
+    const bool timed_out = list.remove(n);
+    lk.unlock();
+    if (timed_out) return false;
+    n.w->park();  // a waker took n first and is about to unpark it
+    return true;
+  } catch (...) {
+    lk.lock();
+    list.remove(n);
+    lk.unlock();
+    throw;
+  }
+}
+
+}  // namespace goro::detail
