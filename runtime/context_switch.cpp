@@ -69,6 +69,7 @@ GORO_NO_TSAN __attribute__((noinline)) worker* switch_context(switch_record& rec
   fiber* from = rec.from;
   fiber* to = rec.to;
   check_canary(from);
+  swap_exception_state(rec.w->eh_globals, from->eh, to->eh);  // the thread's becomes to's
 #if GORO_ASAN
   __sanitizer_start_switch_fiber(
       rec.action == after_switch::release ? nullptr : &from->asan_fake_stack, to->stack_lo,

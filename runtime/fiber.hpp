@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "exception_state.hpp"
 #include "goro/detail/fiber_ref.hpp"
 
 namespace goro::detail {
@@ -28,6 +29,7 @@ struct fiber {
   char* stack_lo = nullptr;  // lowest usable stack byte (just above the guard region)
   char* stack_hi = nullptr;  // one past the highest usable byte (the callable sits above)
   stack_pool* pool = nullptr;
+  exception_state eh;  // its C++ exception state while it is not running (see exception_state.hpp)
   slot_state state = slot_state::free;  // owner-written; read by teardown after workers join
   bool started = false;                 // entry function has run
   bool unwinding = false;  // set by runtime teardown: blocking calls throw fiber_unwind

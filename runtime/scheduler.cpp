@@ -105,6 +105,7 @@ scheduler::allocation scheduler::allocate(std::size_t stack_size, std::size_t fn
   f->sched = this;
   f->state = fiber::slot_state::live;
   f->started = f->unwinding = f->finished = false;
+  f->eh = {};
   if (w) {
     if (w->id_next == w->id_end) {
       w->id_next = next_id_.fetch_add(id_batch, std::memory_order_relaxed);
@@ -458,6 +459,7 @@ void scheduler::dispatch(worker* w, fiber* f) noexcept {
 void scheduler::run_worker(worker* w) {
   set_current_worker(w);
   init_thread_context(w->sched_ctx);
+  w->eh_globals = thread_exception_state();
   void* altstack = prepare_signal_stack();
   w->current = &w->sched_ctx;
   while (fiber* f = find_runnable(w)) {
@@ -626,6 +628,7 @@ void scheduler::teardown() {
   worker* saved = current_worker();
   set_current_worker(w0);
   init_thread_context(w0->sched_ctx);
+  w0->eh_globals = thread_exception_state();  // this thread's, not the worker thread's
   w0->current = &w0->sched_ctx;
   auto unwind = [&](fiber* f) {
     if (f->state != fiber::slot_state::live) return false;

@@ -31,6 +31,8 @@ struct alignas(64) worker {
   // The worker thread's own stack, where the scheduling loop runs (Go's g0).
   fiber sched_ctx;
   fiber* current = &sched_ctx;  // the context running on this worker
+  // The C++ exception state of the thread running this worker, swapped at every switch.
+  exception_state* eh_globals = nullptr;
   // Incremented at every dispatch; a thief reads it to tell whether the worker is stuck.
   std::atomic<std::uint32_t> schedtick{0};
   std::uint32_t runnext_streak = 0;  // consecutive dispatches from runnext (time-slice inheritance)
