@@ -82,14 +82,37 @@ recv_status try_recv_locked(chan_core* c, void* dst, waiter** wake) noexcept {
   return c->closed.load(std::memory_order_relaxed) ? recv_status::closed : recv_status::empty;
 }
 
+// Buffered: a push or pop just completed; serve the first waiter of q, the other side. Its own
+// push (pop) is done for it here, under the lock, so that blocked senders' values enter the ring
+// in the order they queued and blocked receivers take values in theirs (Go's chan.go hands
+// over under the lock the same way). A plain waiter stays queued, unwoken, if the ring op fails
+// (someone not queued was faster): its size stays counted, so the push or pop that makes the op
+// possible again calls us and finds it. A select waiter must be claimed before its op, so it is
+// woken to retry instead. A delivery is itself a push (pop): serve the other side in turn.
 void notify_one(chan_core* c, wait_queue& q) noexcept {
-  // seq_cst: pairs with the waiter's "enlarge size, fence, retry" (see chan_ring::push).
-  if (q.size.load(std::memory_order_seq_cst) == 0) return;
-  c->lock.lock();
-  chan_waiter* s = dequeue(q);
-  if (s) s->success = true;
-  c->lock.unlock();
-  if (s) s->w->unpark();  // valid until unparked: only we can wake it now
+  for (wait_queue* cur = &q; cur;) {
+    // seq_cst: pairs with the waiter's "enlarge size, fence, retry" (see chan_ring::push).
+    if (cur->size.load(std::memory_order_seq_cst) == 0) return;
+    const bool send = cur == &c->sendq;
+    c->lock.lock();
+    chan_waiter* s = cur->head;
+    chan_ring::status st = chan_ring::status::blocked;
+    if (s && !s->sel) {
+      st = ring_attempt(c, send, s->elem);
+      if (st == chan_ring::status::blocked) s = nullptr;  // stays queued
+      else cur->remove(s);
+    } else if ((s = dequeue(*cur))) {
+      st = ring_attempt(c, send, s->elem);  // blocked: the claimed select retries
+    }
+    const bool delivered = st == chan_ring::status::ok;
+    if (s) {
+      s->success = true;  // not delivered: retry (and find the channel closed)
+      s->delivered = delivered;
+    }
+    c->lock.unlock();
+    if (s) s->w->unpark();  // valid until unparked: only we can wake it now
+    cur = delivered ? (send ? &c->recvq : &c->sendq) : nullptr;
+  }
 }
 
 void queue_for_retry(wait_queue& q, chan_waiter& s) noexcept {
@@ -109,7 +132,7 @@ void park_queued(chan_core* c, wait_queue& q, chan_waiter& s) {
     s.w->park_unlocking(spin_mutex::unlock_fn, &c->lock);
   } catch (...) {
     c->lock.lock();
-    const bool notified = !s.queued && s.success;
+    const bool notified = !s.queued && s.success && !s.delivered;
     if (s.queued) q.remove(&s);
     c->lock.unlock();
     if (notified && c->cap) notify_one(c, q);  // pass on a wakeup we can no longer use
@@ -130,11 +153,13 @@ chan_ring::status buffered_op(chan_core* c, void* elem) {
       waiter w;
       chan_waiter s;
       s.w = &w;
+      s.elem = elem;  // a notifier may do our push (pop) for us
       c->lock.lock();
       queue_for_retry(mine, s);
       st = ring_attempt(c, send, elem);
       if (st == chan_ring::status::blocked) {
         park_queued(c, mine, s);
+        if (s.delivered) return chan_ring::status::ok;  // the other side is notified too
         continue;
       }
       mine.remove(&s);

@@ -210,7 +210,8 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
       locks.lock();
       dequeue_locked();
       const bool notified = st.done.load(std::memory_order_relaxed) != 0 &&
-                            cases[st.winner].c->cap != 0 && ws[st.winner].success;
+                            cases[st.winner].c->cap != 0 && ws[st.winner].success &&
+                            !ws[st.winner].delivered;
       locks.unlock();
       // Pass on a buffered wakeup we can no longer use.
       if (notified) notify_one(cases[st.winner].c, queue_of(cases[st.winner]));
@@ -221,6 +222,10 @@ std::size_t select_impl(select_case* cases, std::size_t n) {
     locks.unlock();
     const std::size_t won = st.winner;
     select_case& sc = cases[won];
+    if (sc.c->cap && ws[won].delivered) {  // a notifier did our push (pop), in queue order
+      if (sc.k == select_case::kind::recv) sc.ok = true;
+      return won;
+    }
     if (sc.c->cap) {
       // Woken to retry this buffered case (a push, pop or close on it). Retry it first: the
       // wakeup was meant for its value (or room), which must not be left behind for a case

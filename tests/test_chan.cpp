@@ -354,3 +354,49 @@ TEST_CASE("chan: many producers and consumers, each value delivered exactly once
     CHECK(wrong == 0);
   }
 }
+
+// Regression (defect 11): a receive that freed a slot of a full buffered channel woke the first
+// blocked sender to retry, and a later receive woke the second; the two retried in whatever
+// order the scheduler ran them (the second, readied into runnext last, ran first), so the values
+// of blocked senders entered the buffer out of their order. Now the receive pushes the first
+// sender's value for it, in queue order (Go's chan.go does the same under its lock); likewise a
+// send serves the first blocked receiver. Senders blocked in a select keep their place too.
+TEST_CASE("chan: blocked senders and receivers of a buffered channel are served in order",
+          "[chan]") {
+  goro::runtime rt({.workers = 1});
+  rt.block_on([] {
+    const int blocked = 6;
+    auto ch = goro::make_chan<int>(2);
+    ch.send(-2);
+    ch.send(-1);
+    for (int i = 0; i < blocked; ++i) {
+      latch parked(1);
+      goro::go([&parked, ch, i] {
+        goro::go([&parked] { parked.count_down(); });  // runs once we are queued (1 worker)
+        if (i % 2) ch.send(i);
+        else goro::select(goro::case_send(ch, i));
+      });
+      parked.wait();
+    }
+    for (int want = -2; want < blocked; ++want) CHECK(*ch.recv() == want);
+
+    // Receivers, plain and in a select, blocked on an empty channel: served in queue order.
+    auto got = goro::make_chan<std::pair<int, int>>(blocked);
+    for (int i = 0; i < blocked; ++i) {
+      latch parked(1);
+      goro::go([&parked, ch, got, i] {
+        goro::go([&parked] { parked.count_down(); });
+        int v = -100;
+        if (i % 2) v = *ch.recv();
+        else goro::select(goro::case_recv(ch, [&](std::optional<int> x) { v = *x; }));
+        got.send({i, v});
+      });
+      parked.wait();
+    }
+    for (int i = 0; i < blocked; ++i) ch.send(100 + i);
+    for (int i = 0; i < blocked; ++i) {
+      auto [who, v] = *got.recv();
+      CHECK(v == 100 + who);
+    }
+  });
+}

@@ -652,18 +652,18 @@ TEST_CASE("runtime: teardown abandons a fiber blocked in a destructor during unw
       counted_local c{&unwound};  // parked normally: unwound by teardown
       (void)never.recv();
     });
-    rt.go([&, never] {
+    rt.go([&] {  // by reference: an abandoned fiber's callable is never destroyed
       struct blocks_in_destructor {
-        goro::chan<int> never;
+        goro::chan<int>* never;
         latch* parked;
         ~blocks_in_destructor() {
           leak_check_on();
           goro::go([p = parked] { p->count_down(); });  // runs once we are parked (1 worker)
-          (void)never.recv();
+          (void)never->recv();
         }
       };
       try {
-        blocks_in_destructor b{never, &parked};
+        blocks_in_destructor b{&never, &parked};
         leak_check_off();  // the exception object is leaked with the abandoned fiber
         throw std::runtime_error("propagating");
       } catch (const std::runtime_error&) {

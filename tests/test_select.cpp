@@ -208,6 +208,33 @@ TEST_CASE("select: select_list fans in over a runtime-sized set of channels", "[
   CHECK_THROWS_AS(with_default.add_default(), std::logic_error);
 }
 
+// Regression (defect 7): select_list kept bare channel pointers, so a channel whose last handle
+// went away after its case was added was freed under the list; and a second wait() after a send
+// case was chosen sent the moved-from value again.
+TEST_CASE("select: select_list keeps its channels alive and sends a value at most once",
+          "[select]") {
+  goro::select_list sel;
+  {
+    auto ch = goro::make_chan<std::string>(1);
+    sel.recv(ch);
+    ch.send(std::string(100, 'x'));
+  }  // the list holds the only reference now
+  REQUIRE(sel.wait() == 0);
+  CHECK(sel.take<std::string>(0) == std::string(100, 'x'));
+
+  goro::select_list out;
+  auto sink = goro::make_chan<std::string>(2);
+  out.send(sink, std::string(50, 'y'));
+  REQUIRE(out.wait() == 0);
+  CHECK_THROWS_WITH(out.wait(), Catch::Contains("send case 0 has already sent its value"));
+  CHECK(sink.len() == 1);  // nothing was sent by the rejected wait
+  CHECK(*sink.recv() == std::string(50, 'y'));
+  out.clear();
+  out.send(sink, std::string(3, 'z'));  // added again: sends again
+  CHECK(out.wait() == 0);
+  CHECK(*sink.recv() == "zzz");
+}
+
 TEST_CASE("select: exactly one case wins under contention", "[select][stress]") {
   goro::runtime rt({.workers = 2});
   const int senders = 4, selectors = 6, per = static_cast<int>(scaled(10000, 300));

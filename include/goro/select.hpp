@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -154,13 +156,17 @@ std::size_t select(Cases&&... cases) {
 }
 
 /// A select over a list of cases built at run time (Go's reflect.Select), e.g. fan-in over N
-/// channels. Handlers are optional; wait() returns the index of the case that ran.
+/// channels. Handlers are optional; wait() returns the index of the case that ran. The list
+/// holds a reference to each of its channels, so they live as long as their cases.
 class select_list {
  public:
   /// Adds `case v, ok := <-ch`; returns the case's index.
   template <class T, class F = detail::no_handler>
   std::size_t recv(const recv_chan<T>& ch, F f = {}) {
-    auto e = std::make_unique<recv_entry<T, F>>(std::move(f));
+    static_assert(std::is_invocable_v<F&, std::optional<T>> || std::is_invocable_v<F&> ||
+                      std::is_same_v<F, detail::no_handler>,
+                  "select_list::recv handler must take std::optional<T> or nothing");
+    auto e = std::make_unique<recv_entry<T, F>>(ch, std::move(f));
     e->desc = {ch.core(), &e->value, detail::select_case::kind::recv, false};
     return add(std::move(e));
   }
@@ -168,10 +174,14 @@ class select_list {
   std::size_t recv(const chan<T>& ch, F f = {}) {
     return recv(recv_chan<T>(ch), std::move(f));
   }
-  /// Adds `case ch <- v`; returns the case's index.
+  /// Adds `case ch <- v`; returns the case's index. The value is moved into the list now and
+  /// sent at most once: a wait() after this case was chosen throws std::logic_error (add the
+  /// case again, with a new value, to send again).
   template <class T, class V, class F = detail::no_handler>
   std::size_t send(const send_chan<T>& ch, V&& v, F f = {}) {
-    auto e = std::make_unique<send_entry<T, F>>(T(std::forward<V>(v)), std::move(f));
+    static_assert(std::is_invocable_v<F&> || std::is_same_v<F, detail::no_handler>,
+                  "select_list::send handler must take nothing");
+    auto e = std::make_unique<send_entry<T, F>>(ch, T(std::forward<V>(v)), std::move(f));
     e->desc = {ch.core(), &e->value, detail::select_case::kind::send, false};
     return add(std::move(e));
   }
@@ -182,6 +192,8 @@ class select_list {
   /// Adds the `default` case (at most one; throws std::logic_error on a second).
   template <class F = detail::no_handler>
   std::size_t add_default(F f = {}) {
+    static_assert(std::is_invocable_v<F&> || std::is_same_v<F, detail::no_handler>,
+                  "select_list::add_default handler must take nothing");
     for (auto& e : entries_)
       if (e->desc.k == detail::select_case::kind::fallback)
         throw std::logic_error("goro: select_list already has a default case");
@@ -193,12 +205,16 @@ class select_list {
   /// Runs the select; returns the chosen index after running its handler.
   std::size_t wait() {
     descs_.clear();
-    for (auto& e : entries_) {
-      e->reset();
-      descs_.push_back(e->desc);
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i]->spent)
+        throw std::logic_error("goro: select_list::wait: send case " + std::to_string(i) +
+                               " has already sent its value; add it again to send another");
+      entries_[i]->reset();
+      descs_.push_back(entries_[i]->desc);
     }
     if (descs_.empty()) detail::block_forever();
     std::size_t chosen = detail::select_impl(descs_.data(), descs_.size());
+    entries_[chosen]->chosen();
     entries_[chosen]->run();
     return chosen;
   }
@@ -218,8 +234,10 @@ class select_list {
   struct entry {
     virtual ~entry() = default;
     virtual void reset() {}
+    virtual void chosen() {}
     virtual void run() = 0;
     detail::select_case desc;
+    bool spent = false;  // a send case whose value has been sent
   };
   template <class T>
   struct value_holder : entry {
@@ -227,20 +245,24 @@ class select_list {
   };
   template <class T, class F>
   struct recv_entry : value_holder<T> {
-    explicit recv_entry(F fn) : f(std::move(fn)) {}
+    recv_entry(recv_chan<T> c, F fn) : ch(std::move(c)), f(std::move(fn)) {}
     void reset() override { this->value.reset(); }
     void run() override {
       if constexpr (std::is_invocable_v<F&, std::optional<T>>) f(std::move(this->value));
       else if constexpr (std::is_invocable_v<F&>) f();
     }
+    recv_chan<T> ch;  // keeps the channel alive
     F f;
   };
   template <class T, class F>
   struct send_entry : entry {
-    send_entry(T v, F fn) : value(std::move(v)), f(std::move(fn)) {}
+    send_entry(send_chan<T> c, T v, F fn)
+        : ch(std::move(c)), value(std::move(v)), f(std::move(fn)) {}
+    void chosen() override { this->spent = true; }
     void run() override {
       if constexpr (std::is_invocable_v<F&>) f();
     }
+    send_chan<T> ch;  // keeps the channel alive
     T value;
     F f;
   };

@@ -28,6 +28,9 @@ struct chan_waiter {
   std::uint32_t case_index = 0;
   bool queued = false;   // linked in a wait queue; under the channel's lock
   bool success = false;  // completed by a peer (false: woken by close)
+  // Buffered: a peer made room (a value) and did the push (pop) for us, in queue order; without
+  // it, success means "retry" (see notify_one in channel.cpp).
+  bool delivered = false;
 };
 
 /// Shared by all chan_waiters of one blocked select: exactly one waker wins `done`.
