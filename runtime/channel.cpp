@@ -88,13 +88,21 @@ recv_status try_recv_locked(chan_core* c, void* dst, waiter** wake) noexcept {
 // over under the lock the same way). A plain waiter stays queued, unwoken, if the ring op fails
 // (someone not queued was faster): its size stays counted, so the push or pop that makes the op
 // possible again calls us and finds it. A select waiter must be claimed before its op, so it is
-// woken to retry instead. A delivery is itself a push (pop): serve the other side in turn.
+// woken to retry instead. A delivery is itself a push (pop): the other side is served in turn,
+// in the same critical section (nobody can queue meanwhile, so the chain is bounded by the
+// queues' lengths), and the served waiters are woken after unlocking. *c is not touched after
+// the first unpark: a woken party may drop the last handle.
 void notify_one(chan_core* c, wait_queue& q) noexcept {
+  // seq_cst: pairs with the waiter's "enlarge size, fence, retry" (see chan_ring::push).
+  if (q.size.load(std::memory_order_seq_cst) == 0) return;
+  chan_waiter* woken = nullptr;
+  c->lock.lock();
   for (wait_queue* cur = &q; cur;) {
-    // seq_cst: pairs with the waiter's "enlarge size, fence, retry" (see chan_ring::push).
-    if (cur->size.load(std::memory_order_seq_cst) == 0) return;
     const bool send = cur == &c->sendq;
-    c->lock.lock();
+    // Drop select waiters whose select has been won elsewhere (done only goes 0 -> 1), so that
+    // a plain waiter behind them is served as the head it is.
+    while (cur->head && cur->head->sel && cur->head->sel->done.load(std::memory_order_acquire))
+      cur->remove(cur->head);
     chan_waiter* s = cur->head;
     chan_ring::status st = chan_ring::status::blocked;
     if (s && !s->sel) {
@@ -108,10 +116,16 @@ void notify_one(chan_core* c, wait_queue& q) noexcept {
     if (s) {
       s->success = true;  // not delivered: retry (and find the channel closed)
       s->delivered = delivered;
+      s->next = woken;
+      woken = s;
     }
-    c->lock.unlock();
-    if (s) s->w->unpark();  // valid until unparked: only we can wake it now
     cur = delivered ? (send ? &c->recvq : &c->sendq) : nullptr;
+  }
+  c->lock.unlock();
+  while (woken) {
+    chan_waiter* next = woken->next;  // read before unpark: *woken may vanish after it
+    woken->w->unpark();
+    woken = next;
   }
 }
 

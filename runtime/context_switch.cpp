@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <exception>
 
+#include "goro/detail/waiter.hpp"
 #include "sanitizer.hpp"
 #include "scheduler.hpp"
 #include "stack_overflow.hpp"
@@ -32,31 +33,37 @@ worker* complete_switch(bctx::transfer_t t, fiber* self) noexcept {
   }
 #endif
   w->current = self;
+  // A thread's own context (no pool) is not scheduled; a fiber is resumed from a run queue, or
+  // parked or queued by teardown to unwind.
+  GORO_ASSERT(!self->pool || run_state_of(self) == fiber::run_state::runnable ||
+              (self->unwinding && run_state_of(self) == fiber::run_state::parked));
+  set_run_state(self, fiber::run_state::running);
   switch (action) {
     case after_switch::nothing:
       break;
     case after_switch::park: {
-      std::atomic<std::uint32_t>* state = rec->park_state;
       void (*unlock)(void*) = rec->unlock;
       void* lock = rec->lock;
-      // empty -> parked publishes that prev may now be made runnable (its context is saved).
-      // If an unpark slipped in before (notified), consume it and run prev again instead.
-      std::uint32_t expected = 0;  // waiter::empty
-      if (!state->compare_exchange_strong(expected, 2 /* waiter::parked */,
-                                          std::memory_order_acq_rel, std::memory_order_acquire)) {
-        state->store(0, std::memory_order_relaxed);
+      // Parked before the commit: an unparker may ready prev as soon as the commit is visible.
+      // If an unpark slipped in before it, prev runs again instead.
+      set_run_state(prev, fiber::run_state::parked);
+      if (!waiter::commit_park(*rec->park_state)) {
+        set_run_state(prev, fiber::run_state::runnable);
         w->sched->requeue(w, prev);
       }
       if (unlock) unlock(lock);
       break;
     }
     case after_switch::requeue:
+      set_run_state(prev, fiber::run_state::runnable);
       w->sched->requeue(w, prev);
       break;
     case after_switch::requeue_global:
+      set_run_state(prev, fiber::run_state::runnable);
       w->sched->requeue_global(prev);
       break;
     case after_switch::release:
+      GORO_ASSERT(prev->finished);
       w->sched->release_fiber(w, prev);
       break;
   }

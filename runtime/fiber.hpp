@@ -4,10 +4,12 @@
 
 #include <boost/context/detail/fcontext.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 #include "exception_state.hpp"
+#include "goro/detail/assert.hpp"
 #include "goro/detail/fiber_ref.hpp"
 
 namespace goro::detail {
@@ -31,7 +33,15 @@ struct fiber {
   stack_pool* pool = nullptr;
   exception_state eh;  // its C++ exception state while it is not running (see exception_state.hpp)
   slot_state state = slot_state::free;  // owner-written; read by teardown after workers join
-  bool started = false;                 // entry function has run
+  // What the fiber is doing (Go's g status). idle: not launched; runnable: in a run queue or
+  // runnext (or being handed to one); running: on a worker; parked: committed to a waiter, only
+  // an unpark (or teardown) resumes it; dead: finished. Written by whoever holds the fiber at that
+  // moment (its spawner, its worker, the switch that parks it, its unparker); relaxed, as each
+  // hand-off is ordered by the run queues or the waiter's CAS. Checked by GORO_ASSERT at every
+  // transition; read by diagnostics.
+  enum class run_state : std::uint8_t { idle, runnable, running, parked, dead };
+  std::atomic<run_state> run{run_state::idle};
+  bool started = false;    // entry function has run
   bool unwinding = false;  // set by runtime teardown: blocking calls throw fiber_unwind
   bool finished = false;   // returned from its entry; stack about to be released
   bool canary = false;     // no guard page below this stack: check the canary at switch-out
@@ -43,5 +53,12 @@ struct fiber {
 /// Written just above the guard page of every stack and checked when its fiber switches out:
 /// catches overflows where no guard page could be installed.
 inline constexpr std::uint64_t stack_canary = 0x676f726f5f737461ull;  // "goro_sta"
+
+inline fiber::run_state run_state_of(const fiber* f) noexcept {
+  return f->run.load(std::memory_order_relaxed);
+}
+inline void set_run_state(fiber* f, fiber::run_state s) noexcept {
+  f->run.store(s, std::memory_order_relaxed);
+}
 
 }  // namespace goro::detail

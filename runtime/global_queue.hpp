@@ -107,6 +107,8 @@ class global_queue {
     }
   }
 
+  // Lock order: may be taken under channel and primitive locks (a park's requeue spills here);
+  // nothing is taken under it.
   std::mutex mu_;
   batch* head_ = nullptr;  // oldest; fibers in slots[begin, end)
   batch* tail_ = nullptr;  // newest, appended to until full

@@ -102,6 +102,9 @@ scheduler::allocation scheduler::allocate(std::size_t stack_size, std::size_t fn
   } else {
     pool.acquire(&f, 1);
   }
+  GORO_ASSERT(run_state_of(f) == fiber::run_state::idle ||
+              run_state_of(f) == fiber::run_state::dead);
+  set_run_state(f, fiber::run_state::idle);
   f->sched = this;
   f->state = fiber::slot_state::live;
   f->started = f->unwinding = f->finished = false;
@@ -133,6 +136,8 @@ bool scheduler::launch(fiber* f, void (*invoke)(void*), void (*destroy)(void*), 
   f->invoke = invoke;
   f->destroy = destroy;
   f->fn = fn;
+  GORO_ASSERT(run_state_of(f) == fiber::run_state::idle);
+  set_run_state(f, fiber::run_state::runnable);
   worker* w = current_worker();
   bool spilled = false;
   if (w && w->sched == this && w->current != &w->sched_ctx) {
@@ -158,6 +163,7 @@ void scheduler::release_fiber(worker* w, fiber* f) noexcept {
   f->tsan_fiber = nullptr;
 #endif
   f->state = fiber::slot_state::free;
+  set_run_state(f, fiber::run_state::dead);
   if (w && f->pool == &default_pool_) {
     if (w->stack_cached == worker::stack_cache_cap) {
       constexpr std::size_t half = worker::stack_cache_cap / 2;
@@ -174,6 +180,7 @@ void scheduler::release_fiber(worker* w, fiber* f) noexcept {
 // Run queues
 
 bool scheduler::push_tail(worker* w, fiber* f) noexcept {
+  GORO_ASSERT(w == current_worker());  // a run queue is pushed by its owner only
   while (!w->runq.push(f)) {
     // Full: move half of it and f to the global queue in one batch (Go's runqputslow).
     fiber* batch[run_queue::capacity / 2 + 1];
@@ -196,6 +203,8 @@ bool scheduler::put_local(worker* w, fiber* f, bool next) noexcept {
 }
 
 void scheduler::ready(fiber* f) noexcept {
+  GORO_ASSERT(run_state_of(f) == fiber::run_state::parked);  // only an unpark readies
+  set_run_state(f, fiber::run_state::runnable);
   worker* w = current_worker();
   bool stealable = true;
   if (w && w->sched == this) {

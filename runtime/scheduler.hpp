@@ -109,6 +109,9 @@ class scheduler {
   stack_pool& pool_for(std::size_t stack_size);
   void teardown();
 
+  // Lock order (docs/architecture.md): primitive locks -> channel locks (by address) -> global_
+  // -> leaves (idle_mu_, timer_sleep_mu_, the timer heap's, the stack pools'). Timers fire only
+  // from the scheduling loop with no lock held.
   options opts_;
   std::vector<std::unique_ptr<worker>> workers_;
   global_queue global_;

@@ -1,5 +1,7 @@
 #include "timer_heap.hpp"
 
+#include "goro/detail/assert.hpp"
+
 #include <sched.h>
 
 namespace goro::detail {
@@ -35,6 +37,7 @@ void timer_heap::down(std::size_t i) noexcept {
 }
 
 void timer_heap::erase_at(std::size_t i) noexcept {
+  GORO_ASSERT(i < heap_.size() && heap_[i].node->index == i);
   timer_node* gone = heap_[i].node;
   const entry last = heap_.back();
   heap_.pop_back();
@@ -55,6 +58,7 @@ timer_heap::~timer_heap() {
 
 bool timer_heap::add(timer_node* n) {
   std::lock_guard lk(mu_);
+  GORO_ASSERT(n->index == timer_node::not_queued);  // a node is in the heap at most once
   heap_.push_back({n->when_ns, n});
   up(heap_.size() - 1);
   bool earliest = heap_[0].node == n;

@@ -222,6 +222,15 @@ TEST_CASE("select: select_list keeps its channels alive and sends a value at mos
   REQUIRE(sel.wait() == 0);
   CHECK(sel.take<std::string>(0) == std::string(100, 'x'));
 
+  // The port of reflect.Select with time.After: the list holds the timer's only channel.
+  goro::runtime rt({.workers = 1});
+  CHECK(rt.block_on([] {
+    goro::select_list l;
+    l.recv(goro::after(std::chrono::milliseconds(1)));
+    l.recv(goro::make_chan<int>());
+    return l.wait();
+  }) == 0);
+
   goro::select_list out;
   auto sink = goro::make_chan<std::string>(2);
   out.send(sink, std::string(50, 'y'));

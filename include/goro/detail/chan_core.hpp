@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "goro/detail/assert.hpp"
 #include "goro/detail/chan_ring.hpp"
 #include "goro/detail/spin_mutex.hpp"
 #include "goro/detail/waiter.hpp"
@@ -47,6 +48,7 @@ struct wait_queue {
   std::atomic<std::uint32_t> size{0};
   bool empty() const noexcept { return head == nullptr; }
   void push_back(chan_waiter* s) noexcept {
+    GORO_ASSERT(!s->queued);
     s->next = nullptr;
     s->prev = tail;
     if (tail) tail->next = s;
@@ -56,6 +58,8 @@ struct wait_queue {
     size.store(size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void remove(chan_waiter* s) noexcept {
+    GORO_ASSERT(s->queued && (s->prev ? s->prev->next == s : head == s) &&
+                (s->next ? s->next->prev == s : tail == s));
     if (s->prev) s->prev->next = s->next;
     else head = s->next;
     if (s->next) s->next->prev = s->prev;
@@ -94,6 +98,8 @@ inline constexpr elem_ops elem_ops_for{
 // for the wait queues; `closed` is then set too, as a hint. `closed` and the queues' sizes are
 // atomics so that they may be read without the lock.
 struct chan_core {
+  // Lock order (docs/architecture.md): after a primitive's lock, before the global run queue;
+  // a select takes its channels' locks in address order. No timer fires while it is held.
   spin_mutex lock;
   std::atomic<bool> closed{false};
   std::size_t cap = 0;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "goro/detail/assert.hpp"
 #include "goro/detail/waiter.hpp"
 
 namespace goro::detail {
@@ -25,6 +26,7 @@ class wait_list {
   wait_node* front() const noexcept { return head_; }
 
   void push_back(wait_node& n) noexcept {
+    GORO_ASSERT(!n.linked);
     n.prev = tail_;
     n.next = nullptr;
     (tail_ ? tail_->next : head_) = &n;
@@ -32,6 +34,7 @@ class wait_list {
     n.linked = true;
   }
   void push_front(wait_node& n) noexcept {
+    GORO_ASSERT(!n.linked);
     n.prev = nullptr;
     n.next = head_;
     (head_ ? head_->prev : tail_) = &n;
@@ -41,6 +44,8 @@ class wait_list {
   /// Unlinks `n` if it is still linked; false when a waker took it first.
   bool remove(wait_node& n) noexcept {
     if (!n.linked) return false;
+    GORO_ASSERT(n.prev ? n.prev->next == &n : head_ == &n);
+    GORO_ASSERT(n.next ? n.next->prev == &n : tail_ == &n);
     (n.prev ? n.prev->next : head_) = n.next;
     (n.next ? n.next->prev : tail_) = n.prev;
     n.prev = n.next = nullptr;

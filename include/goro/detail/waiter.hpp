@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "goro/detail/assert.hpp"
 #include "goro/detail/fiber_ref.hpp"
 
 namespace goro::detail {
@@ -40,6 +41,19 @@ class waiter {
 
   /// The fiber that owns this waiter, nullptr for a thread.
   fiber* owner() const noexcept { return fiber_; }
+
+  /// The switch side of a fiber's park (runtime/context_switch.cpp), run once the fiber's
+  /// context is saved: empty -> parked publishes that it may now be made runnable. Returns false
+  /// if an unpark came first: its token is consumed and the fiber must run again.
+  static bool commit_park(std::atomic<std::uint32_t>& state) noexcept {
+    std::uint32_t expected = empty;
+    if (state.compare_exchange_strong(expected, parked, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+      return true;
+    GORO_ASSERT(expected == notified);  // only the owner parks, once per park
+    state.store(empty, std::memory_order_relaxed);
+    return false;
+  }
 
  private:
   // empty: no token, owner running; notified: a token is waiting; parked: owner is suspended
