@@ -71,8 +71,10 @@ void discard_fiber(scheduler& s, fiber* f) noexcept { s.discard(f); }
 scheduler& default_scheduler() {
   // Never destroyed, like Go's: fibers may still run while static destructors do.
   static runtime* rt = new runtime();
-  return rt->scheduler();
+  return runtime_access::of(*rt);
 }
+
+scheduler& runtime_access::of(runtime& rt) noexcept { return *rt.sched_; }
 
 scheduler& go_target() {
   scheduler* s = current_scheduler();

@@ -88,35 +88,35 @@ bool timer_heap::remove(timer_node* n) noexcept {
 std::size_t timer_heap::run_expired(std::int64_t now_ns) noexcept {
   if (next_deadline() > now_ns) return 0;
   std::size_t fired = 0;
+  // One timer at a time: a callback may remove any other timer, which must then be either in the
+  // heap or done, never popped and waiting for its turn here (remove() would wait for it, on
+  // this very thread, forever).
   for (;;) {
-    constexpr std::size_t batch_max = 64;
-    timer_node* due[batch_max];
-    std::size_t n = 0;
+    timer_node* t;
     {
       std::lock_guard lk(mu_);
-      while (n < batch_max && !heap_.empty() && heap_[0].when <= now_ns) {
-        timer_node* t = heap_[0].node;
-        erase_at(0);
-        t->firing.store(true, std::memory_order_relaxed);
-        due[n++] = t;
-      }
+      if (heap_.empty() || heap_[0].when > now_ns) return fired;
+      t = heap_[0].node;
+      erase_at(0);
       publish();
+      t->firing.store(true, std::memory_order_relaxed);
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      timer_node* t = due[i];
-      std::int64_t again = t->fire(t);
-      if (again == freed) continue;  // t is gone
-      if (again != none) {           // periodic: re-arm before clearing `firing` (see remove())
-        t->when_ns = again > now_ns ? again : now_ns + 1;
-        std::lock_guard lk(mu_);
-        heap_.push_back({t->when_ns, t});
-        up(heap_.size() - 1);
-        if (heap_[0].node == t) publish();
-      }
-      t->firing.store(false, std::memory_order_release);  // t may be freed from here on
+    const std::int64_t again = t->fire(t);
+    ++fired;
+    if (again == freed) continue;  // t is gone
+    if (again != none) {
+      // Periodic: re-arm, and clear `firing` in the same critical section. Cleared after
+      // unlocking, a remove() could take the re-armed node off the heap and return (letting its
+      // owner free it) before the store, which would then write to freed memory.
+      t->when_ns = again > now_ns ? again : now_ns + 1;
+      std::lock_guard lk(mu_);
+      heap_.push_back({t->when_ns, t});
+      up(heap_.size() - 1);
+      if (heap_[0].node == t) publish();
+      t->firing.store(false, std::memory_order_release);
+      continue;
     }
-    fired += n;
-    if (n < batch_max) return fired;
+    t->firing.store(false, std::memory_order_release);  // t may be freed from here on
   }
 }
 

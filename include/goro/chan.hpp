@@ -34,6 +34,16 @@ class recv_result : public std::optional<T> {
 template <class T>
 class chan;
 
+namespace detail {
+/// How goro's own headers (select) reach a channel handle's core; not part of the API.
+struct chan_access {
+  template <class Ch>
+  static chan_core* core(const Ch& ch) noexcept {
+    return ch.core();
+  }
+};
+}  // namespace detail
+
 /// `chan T`: a channel of T. Default-constructed: the nil channel (blocks forever, never ready
 /// in select). Make one with goro::make_chan<T>(capacity). A handle: copies share the channel,
 /// and operations are const (they do not change which channel the handle refers to).
@@ -137,13 +147,12 @@ class chan {
   /// The end of the range: closed and drained.
   iterator end() const noexcept { return iterator(); }
 
-  /// The channel's core (for select); nullptr when nil.
-  detail::chan_core* core() const noexcept { return c_; }
-
   template <class U>
   friend chan<U> make_chan(std::size_t);
 
  private:
+  friend struct detail::chan_access;
+  detail::chan_core* core() const noexcept { return c_; }  // nullptr when nil
   explicit chan(detail::chan_core* c) noexcept : c_(c) {}
   void send_ptr(T* v) const {
     if (!c_) detail::block_forever();
@@ -186,10 +195,10 @@ class send_chan {
   explicit operator bool() const noexcept { return static_cast<bool>(ch_); }
   /// Identity: the same channel.
   friend bool operator==(const send_chan& a, const send_chan& b) noexcept { return a.ch_ == b.ch_; }
-  /// The channel's core (for select); nullptr when nil.
-  detail::chan_core* core() const noexcept { return ch_.core(); }
 
  private:
+  friend struct detail::chan_access;
+  detail::chan_core* core() const noexcept { return detail::chan_access::core(ch_); }
   chan<T> ch_;
 };
 
@@ -217,10 +226,10 @@ class recv_chan {
   typename chan<T>::iterator begin() const { return ch_.begin(); }
   /// The end of the range: closed and drained.
   typename chan<T>::iterator end() const noexcept { return ch_.end(); }
-  /// The channel's core (for select); nullptr when nil.
-  detail::chan_core* core() const noexcept { return ch_.core(); }
 
  private:
+  friend struct detail::chan_access;
+  detail::chan_core* core() const noexcept { return detail::chan_access::core(ch_); }
   chan<T> ch_;
 };
 

@@ -23,96 +23,32 @@
 
 #include "goro/chan.hpp"
 #include "goro/detail/chan_core.hpp"
+#include "goro/detail/select_cases.hpp"
 
 namespace goro {
-
-namespace detail {
-struct no_handler {};
-
-template <class T, class F>
-struct recv_case {
-  using value_type = T;
-  chan_core* c;
-  F f;
-};
-template <class T, class F>
-struct send_case {
-  using value_type = T;
-  chan_core* c;
-  T value;
-  F f;
-};
-template <class F>
-struct default_case {
-  F f;
-};
-
-template <class C>
-struct case_traits;
-template <class T, class F>
-struct case_traits<recv_case<T, F>> {
-  static constexpr bool is_default = false;
-  using storage = std::optional<T>;  // where a received value lands
-  static select_case describe(recv_case<T, F>& rc, storage& s) {
-    return {rc.c, &s, select_case::kind::recv, false};
-  }
-  static void run(recv_case<T, F>& rc, storage& s) {
-    if constexpr (std::is_invocable_v<F&, std::optional<T>>) rc.f(std::move(s));
-    else if constexpr (std::is_invocable_v<F&>) rc.f();
-    else
-      static_assert(std::is_same_v<F, no_handler>,
-                    "case_recv handler must take std::optional<T> or nothing");
-  }
-};
-template <class T, class F>
-struct case_traits<send_case<T, F>> {
-  static constexpr bool is_default = false;
-  struct storage {};
-  static select_case describe(send_case<T, F>& sc, storage&) {
-    return {sc.c, &sc.value, select_case::kind::send, false};
-  }
-  static void run(send_case<T, F>& sc, storage&) {
-    if constexpr (std::is_invocable_v<F&>) sc.f();
-    else static_assert(std::is_same_v<F, no_handler>, "case_send handler must take nothing");
-  }
-};
-template <class F>
-struct case_traits<default_case<F>> {
-  static constexpr bool is_default = true;
-  struct storage {};
-  static select_case describe(default_case<F>&, storage&) {
-    return {nullptr, nullptr, select_case::kind::fallback, false};
-  }
-  static void run(default_case<F>& dc, storage&) {
-    if constexpr (std::is_invocable_v<F&>) dc.f();
-    else static_assert(std::is_same_v<F, no_handler>, "case_default handler must take nothing");
-  }
-};
-
-template <class Ch>
-using chan_value_t = typename std::remove_cvref_t<decltype(*std::declval<Ch>().recv())>;
-}  // namespace detail
 
 /// `case v, ok := <-ch:` — `handler(std::optional<T>)` (nullopt: closed) or `handler()`.
 template <class T, class F = detail::no_handler>
 auto case_recv(const chan<T>& ch, F f = {}) {
-  return detail::recv_case<T, F>{ch.core(), std::move(f)};
+  return detail::recv_case<T, F>{detail::chan_access::core(ch), std::move(f)};
 }
 template <class T, class F = detail::no_handler>
 auto case_recv(const recv_chan<T>& ch, F f = {}) {
-  return detail::recv_case<T, F>{ch.core(), std::move(f)};
+  return detail::recv_case<T, F>{detail::chan_access::core(ch), std::move(f)};
 }
 
 /// `case ch <- v:` — the value is moved into the case now and sent only if the case is chosen.
 template <class T, class V, class F = detail::no_handler>
   requires std::is_constructible_v<T, V&&>
 auto case_send(const chan<T>& ch, V&& v, F f = {}) {
-  return detail::send_case<T, F>{ch.core(), T(std::forward<V>(v)), std::move(f)};
+  return detail::send_case<T, F>{detail::chan_access::core(ch), T(std::forward<V>(v)),
+                                 std::move(f)};
 }
 template <class T, class V, class F = detail::no_handler>
   requires std::is_constructible_v<T, V&&>
 auto case_send(const send_chan<T>& ch, V&& v, F f = {}) {
-  return detail::send_case<T, F>{ch.core(), T(std::forward<V>(v)), std::move(f)};
+  return detail::send_case<T, F>{detail::chan_access::core(ch), T(std::forward<V>(v)),
+                                 std::move(f)};
 }
 
 /// `default:` — runs when no other case is ready.
@@ -167,7 +103,7 @@ class select_list {
                       std::is_same_v<F, detail::no_handler>,
                   "select_list::recv handler must take std::optional<T> or nothing");
     auto e = std::make_unique<recv_entry<T, F>>(ch, std::move(f));
-    e->desc = {ch.core(), &e->value, detail::select_case::kind::recv, false};
+    e->desc = {detail::chan_access::core(ch), &e->value, detail::select_case::kind::recv, false};
     return add(std::move(e));
   }
   template <class T, class F = detail::no_handler>
@@ -182,7 +118,7 @@ class select_list {
     static_assert(std::is_invocable_v<F&> || std::is_same_v<F, detail::no_handler>,
                   "select_list::send handler must take nothing");
     auto e = std::make_unique<send_entry<T, F>>(ch, T(std::forward<V>(v)), std::move(f));
-    e->desc = {ch.core(), &e->value, detail::select_case::kind::send, false};
+    e->desc = {detail::chan_access::core(ch), &e->value, detail::select_case::kind::send, false};
     return add(std::move(e));
   }
   template <class T, class V, class F = detail::no_handler>
