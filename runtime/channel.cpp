@@ -141,7 +141,8 @@ namespace {
 // Parks with `s` queued in `q` and c's lock held, releasing the lock after the switch. If the
 // runtime is torn down meanwhile, takes `s` off the queue (or passes on the buffered wakeup it
 // was given) before the unwind continues.
-void park_queued(chan_core* c, wait_queue& q, chan_waiter& s) {
+void park_queued(chan_core* c, wait_queue& q, chan_waiter& s)
+    GORO_RELEASE(c->lock) GORO_NO_THREAD_SAFETY_ANALYSIS {  // c->lock is released by the switch
   try {
     s.w->park_unlocking(spin_mutex::unlock_fn, &c->lock);
   } catch (...) {

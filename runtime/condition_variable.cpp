@@ -2,12 +2,14 @@
 
 namespace goro {
 
+// Not analysed: park_in_until takes q_ itself, and the analysis cannot see that.
 std::cv_status condition_variable::wait_until(std::unique_lock<mutex>& lk,
-                                              std::chrono::steady_clock::time_point tp) {
+                                              std::chrono::steady_clock::time_point tp)
+    GORO_NO_THREAD_SAFETY_ANALYSIS {
   detail::waiter w;
   detail::wait_node n{&w};
   {
-    std::lock_guard g(q_);  // queued before lk is released: a notify after that finds us
+    detail::spin_lock g(q_);  // queued before lk is released: a notify after that finds us
     waiters_.push_back(n);
   }
   lk.unlock();
@@ -29,7 +31,7 @@ void condition_variable::wait(std::unique_lock<mutex>& lk) {
 void condition_variable::notify_one() noexcept {
   detail::wait_node* n;
   {
-    std::lock_guard g(q_);
+    detail::spin_lock g(q_);
     n = waiters_.pop_front();
   }
   if (n) n->w->unpark();  // n stays valid until this unpark: only we can wake it now
@@ -38,7 +40,7 @@ void condition_variable::notify_one() noexcept {
 void condition_variable::notify_all() noexcept {
   detail::wait_node* n;
   {
-    std::lock_guard g(q_);
+    detail::spin_lock g(q_);
     n = waiters_.take_all();
   }
   while (n) {

@@ -30,7 +30,8 @@ void mutex::queue_lock::unlock() noexcept {
   m->state_.fetch_and(m->queue_.empty() ? ~(qlock | waiters) : ~qlock, std::memory_order_release);
 }
 
-void mutex::lock_slow() {
+// Not analysed: the queue lock is the qlock bit of state_, taken by a CAS.
+void mutex::lock_slow() GORO_NO_THREAD_SAFETY_ANALYSIS {
   std::int64_t since = 0;
   bool woken = false;  // a woken waiter is first in line: it may take the lock even when starving
   int spins = 0, waits = 0;

@@ -31,7 +31,7 @@ semaphore::semaphore(std::int64_t n) : size_(n) {
 }
 
 bool semaphore::try_acquire(std::int64_t k) noexcept {
-  std::lock_guard g(mu_);
+  detail::spin_lock g(mu_);
   if (k < 0 || !waiters_.empty() || size_ - cur_ < k) return false;
   cur_ += k;
   return true;
@@ -81,7 +81,7 @@ error semaphore::acquire(const context& ctx, std::int64_t k) {
   n.k = k;
   n.ready = make_chan<std::monostate>(1);
   {
-    std::lock_guard g(mu_);  // check and queue in one critical section: no release in between
+    detail::spin_lock g(mu_);  // check and queue in one critical section: no release in between
     if (waiters_.empty() && size_ - cur_ >= k) {
       cur_ += k;
       return {};
@@ -109,13 +109,10 @@ error semaphore::acquire(const context& ctx, std::int64_t k) {
     release(k);
     return ctx.err();
   }
-  node* woken;
-  {
-    std::lock_guard g(mu_, std::adopt_lock);
-    waiters_.remove(n);
-    grant_waiters();  // our leaving may let the next ones in
-    woken = std::exchange(woken_, nullptr);
-  }
+  waiters_.remove(n);
+  grant_waiters();  // our leaving may let the next ones in
+  node* woken = std::exchange(woken_, nullptr);
+  mu_.unlock();
   wake(woken);
   return ctx.err();
 }
@@ -123,7 +120,7 @@ error semaphore::acquire(const context& ctx, std::int64_t k) {
 void semaphore::release(std::int64_t k) {
   node* woken;
   {
-    std::lock_guard g(mu_);
+    detail::spin_lock g(mu_);
     if (k < 0 || k > cur_) throw std::logic_error("goro: semaphore released more than held");
     cur_ -= k;
     grant_waiters();

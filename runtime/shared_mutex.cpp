@@ -27,7 +27,7 @@ void shared_mutex::lock() {
 }
 
 bool shared_mutex::try_lock() noexcept {
-  std::lock_guard g(mu_);
+  detail::spin_lock g(mu_);
   if (writer_ || readers_ != 0) return false;
   writer_ = true;
   return true;
@@ -44,7 +44,7 @@ void shared_mutex::lock_shared() {
 }
 
 bool shared_mutex::try_lock_shared() noexcept {
-  std::lock_guard g(mu_);
+  detail::spin_lock g(mu_);
   if (writer_ || !waiting_writers_.empty()) return false;
   ++readers_;
   return true;
@@ -75,7 +75,7 @@ void shared_mutex::unlock_shared() { wake(release_locked_guarded(false)); }
 void shared_mutex::unlock() { wake(release_locked_guarded(true)); }
 
 detail::wait_node* shared_mutex::release_locked_guarded(bool writer) noexcept {
-  std::lock_guard g(mu_);
+  detail::spin_lock g(mu_);
   return release_locked(writer);
 }
 

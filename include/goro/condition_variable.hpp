@@ -60,7 +60,7 @@ class condition_variable {
 
  private:
   detail::spin_mutex q_;  // guards waiters_
-  detail::wait_list waiters_;
+  detail::wait_list waiters_ GORO_GUARDED_BY(q_);
 };
 
 }  // namespace goro

@@ -31,14 +31,14 @@ class semaphore {
 
  private:
   struct node;
-  void grant_waiters() noexcept;  // under mu_; the granted are collected in woken_
+  void grant_waiters() noexcept GORO_REQUIRES(mu_);  // the granted are collected in woken_
   static void wake(node* p) noexcept;
 
   detail::spin_mutex mu_;
   const std::int64_t size_;
-  std::int64_t cur_ = 0;
-  detail::wait_list waiters_;  // of node, FIFO, under mu_
-  node* woken_ = nullptr;      // granted under mu_, to be woken after unlocking
+  std::int64_t cur_ GORO_GUARDED_BY(mu_) = 0;
+  detail::wait_list waiters_ GORO_GUARDED_BY(mu_);  // of node, FIFO
+  node* woken_ GORO_GUARDED_BY(mu_) = nullptr;      // granted, to be woken after unlocking
 };
 
 }  // namespace goro

@@ -31,15 +31,16 @@ class shared_mutex {
   void unlock_shared();
 
  private:
-  void park(detail::wait_list& q);
-  detail::wait_node* release_locked(bool writer) noexcept;
-  detail::wait_node* release_locked_guarded(bool writer) noexcept;
+  void park(detail::wait_list& q) GORO_RELEASE(mu_);
+  detail::wait_node* release_locked(bool writer) noexcept GORO_REQUIRES(mu_);
+  detail::wait_node* release_locked_guarded(bool writer) noexcept GORO_EXCLUDES(mu_);
   static void wake(detail::wait_node* n) noexcept;
 
   detail::spin_mutex mu_;
-  std::int64_t readers_ = 0;                             // active readers
-  bool writer_ = false;                                  // a writer holds it
-  detail::wait_list waiting_readers_, waiting_writers_;  // under mu_
+  std::int64_t readers_ GORO_GUARDED_BY(mu_) = 0;  // active readers
+  bool writer_ GORO_GUARDED_BY(mu_) = false;       // a writer holds it
+  detail::wait_list waiting_readers_ GORO_GUARDED_BY(mu_);
+  detail::wait_list waiting_writers_ GORO_GUARDED_BY(mu_);
 };
 
 }  // namespace goro

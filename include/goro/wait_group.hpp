@@ -48,7 +48,7 @@ class wait_group {
   void done() { add(-1); }
 
   /// Blocks until the counter is zero.
-  void wait() {
+  void wait() GORO_NO_THREAD_SAFETY_ANALYSIS {  // lock_ is released by the park's switch
     if (static_cast<std::int32_t>(state_.load(std::memory_order_acquire) >> 32) == 0) return;
     lock_.lock();
     // Register while holding the lock, which the releasing add() takes before it looks at the
@@ -104,7 +104,7 @@ class wait_group {
   static constexpr std::int64_t max_count = 0x7fffffff;
   // The counter reached zero with waiters queued: they cannot return before we wake them, so
   // *this stays alive until the unlock; the wakes touch only their nodes.
-  void release_all() {
+  void release_all() GORO_EXCLUDES(lock_) {
     lock_.lock();
     detail::wait_node* n = waiters_.take_all();
     std::uint32_t k = 0;
@@ -121,7 +121,7 @@ class wait_group {
   // Counter (signed, high 32 bits) and number of queued waiters (low 32 bits), like Go's.
   std::atomic<std::uint64_t> state_{0};
   detail::spin_mutex lock_;  // guards waiters_
-  detail::wait_list waiters_;
+  detail::wait_list waiters_ GORO_GUARDED_BY(lock_);
 };
 
 }  // namespace goro

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "goro/detail/assert.hpp"
+#include "goro/detail/thread_safety.hpp"
 #include "goro/detail/waiter.hpp"
 
 namespace goro::detail {
@@ -71,6 +72,12 @@ class wait_list {
   wait_node* tail_ = nullptr;
 };
 
+/// For waiter::park_unlocking: unlocks a Lock given as void*.
+template <class Lock>
+void unlock_erased(void* l) noexcept GORO_NO_THREAD_SAFETY_ANALYSIS {
+  static_cast<Lock*>(l)->unlock();
+}
+
 /// Parks the caller, whose `n` the caller has linked into `list` while holding `lk`; `lk` is
 /// released only once a waker can no longer miss the caller (see waiter::park_unlocking), and is
 /// not held on return. Returns when a waker has unlinked `n` and unparked it.
@@ -79,9 +86,10 @@ class wait_list {
 /// list before the exception goes on. If a waker had already unlinked it, it may have handed the
 /// caller something (a lock, units): `give_back()` is then called, without `lk`, to undo that.
 template <class Lock, class GiveBack>
-void park_in(wait_list& list, wait_node& n, Lock& lk, GiveBack give_back) {
+void park_in(wait_list& list, wait_node& n, Lock& lk, GiveBack give_back) GORO_RELEASE(lk)
+    GORO_NO_THREAD_SAFETY_ANALYSIS {  // lk is released by the switch, through a function pointer
   try {
-    n.w->park_unlocking([](void* l) noexcept { static_cast<Lock*>(l)->unlock(); }, &lk);
+    n.w->park_unlocking(&unlock_erased<Lock>, &lk);
   } catch (...) {
     lk.lock();
     const bool was_queued = list.remove(n);
@@ -92,7 +100,7 @@ void park_in(wait_list& list, wait_node& n, Lock& lk, GiveBack give_back) {
 }
 
 template <class Lock>
-void park_in(wait_list& list, wait_node& n, Lock& lk) {
+void park_in(wait_list& list, wait_node& n, Lock& lk) GORO_RELEASE(lk) {
   park_in(list, n, lk, [] {});
 }
 
@@ -103,7 +111,7 @@ void park_in(wait_list& list, wait_node& n, Lock& lk) {
 /// unpark (`n` must outlive it) and returns true. On a teardown unwind `n` leaves the list.
 template <class Lock>
 bool park_in_until(wait_list& list, wait_node& n, Lock& lk,
-                   std::chrono::steady_clock::time_point deadline) {
+                   std::chrono::steady_clock::time_point deadline) GORO_EXCLUDES(lk) {
   try {
     if (deadline == std::chrono::steady_clock::time_point::max()) {
       n.w->park();
