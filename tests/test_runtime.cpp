@@ -194,7 +194,7 @@ TEST_CASE("runtime: yield round-robins fibers on one worker", "[runtime]") {
           count[f].fetch_add(1);
           int lo = count[0], hi = count[0];
           for (auto& c : count) lo = std::min(lo, c.load()), hi = std::max(hi, c.load());
-          if (hi - lo > max_spread) max_spread = hi - lo;
+          goro::test::atomic_max(max_spread, hi - lo);
           goro::yield();
         }
         done.count_down();

@@ -150,7 +150,7 @@ TEST_CASE("shared_mutex: readers share, writers exclude, writers are not starved
         std::shared_lock g(m);
         int now = ++readers_in;
         if (writers_in.load()) overlap = true;
-        max_readers = std::max(max_readers.load(), now);
+        goro::test::atomic_max(max_readers, now);
         volatile long v = value;
         (void)v;
         goro::yield();
@@ -331,7 +331,7 @@ TEST_CASE("semaphore: stress with cancellation, no units lost", "[sync][stress]"
       if (i % 3 == 0) cancel();
       if (!sem.acquire(ctx, 1 + i % 2)) {
         int now = (inside += 1 + i % 2);
-        max_inside = std::max(max_inside.load(), now);
+        goro::test::atomic_max(max_inside, now);
         goro::yield();
         inside -= 1 + i % 2;
         sem.release(1 + i % 2);

@@ -110,9 +110,7 @@ TEST_CASE("time: 100,000 pending timers are cheap", "[time][scale]") {
         goro::sleep_for(d);
         const auto late =
             std::chrono::duration_cast<std::chrono::microseconds>(clk::now() - t0 - d).count();
-        std::int64_t m = max_late_us.load();
-        while (late > m && !max_late_us.compare_exchange_weak(m, late)) {
-        }
+        goro::test::atomic_max(max_late_us, static_cast<std::int64_t>(late));
         fired++;
       });
     wg.wait();

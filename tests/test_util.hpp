@@ -38,6 +38,15 @@ class latch {
   goro::detail::waiter w_;
 };
 
+/// Raises `m` to `v` if `v` is larger (a CAS loop: a load-then-store would lose a concurrent
+/// larger value).
+template <class T>
+void atomic_max(std::atomic<T>& m, T v) {
+  T cur = m.load();
+  while (v > cur && !m.compare_exchange_weak(cur, v)) {
+  }
+}
+
 /// Divides a workload size by the sanitizer slowdown factor (never below `floor`).
 constexpr std::size_t scaled(std::size_t n, std::size_t floor = 1) {
   std::size_t s = n / GORO_TEST_SCALE;
