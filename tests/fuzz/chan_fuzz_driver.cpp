@@ -1,6 +1,7 @@
 // The channel fuzzer's seeded stand-alone driver (CI runs it under every build, sanitizers
 // included): random programs from a fixed seed, for a bounded number of programs and time.
-//   chan_fuzz_driver [--seed S] [--programs N] [--seconds T]
+//   chan_fuzz_driver [--seed S] [--programs N] [--seconds T] [--only K]
+// --only K runs just program K of the seed's sequence (to reproduce a report), K times over.
 // A violation aborts with the seed and program number that reproduce it.
 #include <signal.h>
 #include <unistd.h>
@@ -32,12 +33,15 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   long programs = 2000;
   double seconds = 20;
+  long only = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--programs")) programs = std::strtol(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::strtod(argv[i + 1], nullptr);
+    else if (!std::strcmp(argv[i], "--only")) only = std::strtol(argv[i + 1], nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: %s [--seed S] [--programs N] [--seconds T]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seed S] [--programs N] [--seconds T] [--only K]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -50,10 +54,17 @@ int main(int argc, char** argv) {
       break;
     bytes.resize(8 + rng() % 120);
     for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+    if (only >= 0 && ran != only) {
+      if (ran > only) break;
+      continue;
+    }
     goro::fuzz::where() = "seed " + std::to_string(seed) + ", program " + std::to_string(ran);
     std::snprintf(g_where, sizeof g_where, "%s", goro::fuzz::where().c_str());
-    alarm(30);
-    goro::fuzz::run_program(bytes.data(), bytes.size());
+    if (only >= 0) std::fputs(goro::fuzz::describe(bytes.data(), bytes.size()).c_str(), stderr);
+    for (int r = 0; r < (only >= 0 ? 200 : 1); ++r) {
+      alarm(30);
+      goro::fuzz::run_program(bytes.data(), bytes.size());
+    }
   }
   std::printf("chan fuzz: %ld programs from seed %llu passed\n", ran,
               static_cast<unsigned long long>(seed));

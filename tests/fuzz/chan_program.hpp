@@ -119,6 +119,31 @@ inline program decode(const std::uint8_t* data, std::size_t size) {
   return p;
 }
 
+/// The decoded program, readable (for reproducing a report).
+inline std::string describe(const std::uint8_t* data, std::size_t size) {
+  const program p = decode(data, size);
+  static const char* const ops[] = {"send",  "recv",   "try_send", "try_recv",
+                                    "close", "cancel", "select",   "select_list"};
+  static const char* const kinds[] = {"recv", "send", "nil", "timer", "ctx_done"};
+  std::string out = std::to_string(p.workers) + " worker(s), " + std::to_string(p.contexts) +
+                    " context(s), channels of capacity";
+  for (std::size_t c : p.caps) out += " " + std::to_string(c);
+  out += "\n";
+  for (std::size_t f = 0; f < p.fibers.size(); ++f) {
+    out += "fiber " + std::to_string(f) + ":";
+    for (const op& o : p.fibers[f]) {
+      out += std::string(" ") + ops[static_cast<int>(o.k)] + "(" + std::to_string(o.ch);
+      for (const case_spec& cs : o.cases)
+        out += std::string(" ") + kinds[static_cast<int>(cs.k)] + ":" + std::to_string(cs.ch) +
+               (cs.k == case_spec::kind::timer ? "/" + std::to_string(cs.us) + "us" : "");
+      if (o.with_default) out += " default";
+      out += ")";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 // Values carry who sent them: sender fiber, channel, sequence number of that sender.
 inline std::uint64_t make_value(unsigned fiber, unsigned ch, std::uint32_t seq) {
   return (std::uint64_t{fiber} << 40) | (std::uint64_t{ch} << 32) | seq;
@@ -474,8 +499,9 @@ inline void run_program(const std::uint8_t* data, std::size_t size) {
         all_done.send(1);
       });
       // Fibers blocked for good (a receive nobody sends to) are released by the closes below.
-      goro::select(goro::case_recv(all_done),
-                   goro::case_recv(goro::after(std::chrono::milliseconds(5))));
+      const bool all_finished =
+          goro::select(goro::case_recv(all_done),
+                       goro::case_recv(goro::after(std::chrono::milliseconds(5)))) == 0;
       for (std::size_t c = 0; c < nch; ++c) {
         s.closing[c] = true;
         try {
@@ -486,6 +512,8 @@ inline void run_program(const std::uint8_t* data, std::size_t size) {
       }
       for (auto& cancel : s.cancels) cancel();
       wg.wait();
+      // The watcher refers to wg: let it finish with wg before wg goes out of scope.
+      if (!all_finished) all_done.recv();
       for (std::size_t c = 0; c < nch; ++c)
         while (auto v = s.chans[c].recv()) drained.push_back(*v);
     });
