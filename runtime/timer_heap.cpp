@@ -6,6 +6,8 @@
 
 namespace goro::detail {
 
+thread_local timer_heap::batch_in_flight* timer_heap::t_batch = nullptr;
+
 // A 4-ary heap (as Go's): half the depth of a binary one, and the 4 children's keys share a
 // cache line or two; the keys are stored inline so that sifting never dereferences a node.
 void timer_heap::up(std::size_t i) noexcept {
@@ -67,6 +69,15 @@ bool timer_heap::add(timer_node* n) {
 }
 
 bool timer_heap::remove(timer_node* n) noexcept {
+  // From a callback of this thread's batch: a node still waiting in the batch never fires.
+  for (batch_in_flight* b = t_batch; b; b = b->outer)
+    if (b->heap == this)
+      for (std::size_t i = b->next; i < b->n; ++i)
+        if (b->due[i] == n) {
+          b->due[i] = nullptr;
+          n->firing.store(false, std::memory_order_release);
+          return true;
+        }
   for (;;) {
     {
       std::lock_guard lk(mu_);
@@ -88,35 +99,47 @@ bool timer_heap::remove(timer_node* n) noexcept {
 std::size_t timer_heap::run_expired(std::int64_t now_ns) noexcept {
   if (next_deadline() > now_ns) return 0;
   std::size_t fired = 0;
-  // One timer at a time: a callback may remove any other timer, which must then be either in the
-  // heap or done, never popped and waiting for its turn here (remove() would wait for it, on
-  // this very thread, forever).
   for (;;) {
-    timer_node* t;
+    constexpr std::size_t batch_max = 64;
+    timer_node* due[batch_max];
+    std::size_t n = 0;
     {
       std::lock_guard lk(mu_);
-      if (heap_.empty() || heap_[0].when > now_ns) return fired;
-      t = heap_[0].node;
-      erase_at(0);
+      while (n < batch_max && !heap_.empty() && heap_[0].when <= now_ns) {
+        timer_node* t = heap_[0].node;
+        erase_at(0);
+        t->firing.store(true, std::memory_order_relaxed);
+        due[n++] = t;
+      }
       publish();
-      t->firing.store(true, std::memory_order_relaxed);
     }
-    const std::int64_t again = t->fire(t);
-    ++fired;
-    if (again == freed) continue;  // t is gone
-    if (again != none) {
-      // Periodic: re-arm, and clear `firing` in the same critical section. Cleared after
-      // unlocking, a remove() could take the re-armed node off the heap and return (letting its
-      // owner free it) before the store, which would then write to freed memory.
-      t->when_ns = again > now_ns ? again : now_ns + 1;
-      std::lock_guard lk(mu_);
-      heap_.push_back({t->when_ns, t});
-      up(heap_.size() - 1);
-      if (heap_[0].node == t) publish();
-      t->firing.store(false, std::memory_order_release);
-      continue;
+    // A callback may remove a timer of this batch that has not fired yet (remove() looks here:
+    // waiting for its `firing` to clear would wait for this very thread).
+    batch_in_flight b{this, due, 0, n, t_batch};
+    t_batch = &b;
+    for (; b.next < n; ++b.next) {
+      timer_node* t = due[b.next];
+      if (!t) continue;  // removed by an earlier callback of this batch
+      due[b.next] = nullptr;
+      ++fired;
+      const std::int64_t again = t->fire(t);
+      if (again == freed) continue;  // t is gone
+      if (again != none) {
+        // Periodic: re-arm, and clear `firing` in the same critical section. Cleared after
+        // unlocking, a remove() could take the re-armed node off the heap and return (letting
+        // its owner free it) before the store, which would then write to freed memory.
+        t->when_ns = again > now_ns ? again : now_ns + 1;
+        std::lock_guard lk(mu_);
+        heap_.push_back({t->when_ns, t});
+        up(heap_.size() - 1);
+        if (heap_[0].node == t) publish();
+        t->firing.store(false, std::memory_order_release);
+        continue;
+      }
+      t->firing.store(false, std::memory_order_release);  // t may be freed from here on
     }
-    t->firing.store(false, std::memory_order_release);  // t may be freed from here on
+    t_batch = b.outer;
+    if (n < batch_max) return fired;
   }
 }
 

@@ -67,6 +67,16 @@ class timer_heap {
     next_.store(heap_.empty() ? none : heap_[0].when, std::memory_order_seq_cst);
   }
 
+  // The batch run_expired is firing on this thread (callbacks do not switch fibers, so the
+  // thread is the right scope); `next` is the callback running, those after it are pending.
+  struct batch_in_flight {
+    timer_heap* heap;
+    timer_node** due;
+    std::size_t next, n;
+    batch_in_flight* outer;  // a callback's own run_expired of another heap
+  };
+  static thread_local batch_in_flight* t_batch;
+
   mutable std::mutex mu_;
   std::vector<entry> heap_;
   std::atomic<std::int64_t> next_{none};
