@@ -5,8 +5,8 @@
 //   [guard region][ usable stack ... | callable | fiber control block ]
 //   low                                                          high
 //
-// The guard region (goro::stack_guard_size, 64 KiB: address space only, so that a frame of up to
-// that size cannot jump over it) is installed with MADV_GUARD_INSTALL (Linux >= 6.13: no new
+// The guard region (goro::stack_guard_size, one page; frames larger than that are probed page by
+// page by -fstack-clash-protection, which goro::goro adds to its users) is installed with MADV_GUARD_INSTALL (Linux >= 6.13: no new
 // mapping, no memory), else with mprotect while a process-wide budget of extra mappings lasts,
 // else not at all; a canary word just above it is checked at every switch-out of a fiber that
 // has no guard (see stack_overflow.cpp).

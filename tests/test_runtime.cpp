@@ -515,7 +515,8 @@ namespace {
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // Regression (defect 4): a 68 KiB frame on the 64 KiB default stack wrote silently into the
-// neighbouring stack. Now the guard region (64 KiB) or a stack clash probe catches it.
+// neighbouring stack. Now a stack clash probe (-fstack-clash-protection, which goro::goro adds to
+// this test's compile options) faults in the guard page first.
 TEST_CASE("runtime: frames larger than the stack hit the guard, not the neighbour",
           "[runtime][death]") {
   for (auto body : {+[] {

@@ -16,11 +16,13 @@ inline constexpr std::size_t default_stack_size = 64 * 1024;
 inline constexpr std::size_t min_stack_size = 16 * 1024;
 /// Largest accepted stack size in bytes.
 inline constexpr std::size_t max_stack_size = std::size_t{1} << 30;
-/// Bytes of inaccessible guard region below every fiber stack. A frame larger than the room left
-/// on the stack plus this would jump over it into the neighbouring stack: code that may build
-/// such frames (large local arrays, alloca, VLAs) must be compiled with -fstack-clash-protection,
-/// which goro's CMake target adds to its users' compile options (see docs/semantics.md).
-inline constexpr std::size_t stack_guard_size = 64 * 1024;
+/// Bytes of inaccessible guard region below every fiber stack (at least a page). A frame larger
+/// than the room left on the stack plus this would jump over it into the neighbouring stack:
+/// code that may build such frames (local arrays over a few KiB, alloca, VLAs) must be compiled
+/// with -fstack-clash-protection, which probes large frames page by page so that they fault in
+/// the guard. goro's CMake target (and goro.pc) add it to its users' compile options. One page:
+/// a 64 KiB guard made skynet 20% and spawn_join 9% slower (docs/performance.md).
+inline constexpr std::size_t stack_guard_size = 4096;
 /// Largest accepted worker count.
 inline constexpr std::size_t max_workers = 1024;
 
