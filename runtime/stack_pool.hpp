@@ -6,10 +6,10 @@
 //   low                                                          high
 //
 // The guard region (goro::stack_guard_size, one page; frames larger than that are probed page by
-// page by -fstack-clash-protection, which goro::goro adds to its users) is installed with MADV_GUARD_INSTALL (Linux >= 6.13: no new
-// mapping, no memory), else with mprotect while a process-wide budget of extra mappings lasts,
-// else not at all; a canary word just above it is checked at every switch-out of a fiber that
-// has no guard (see stack_overflow.cpp).
+// page by -fstack-clash-protection, which goro::goro adds to its users) is installed with
+// MADV_GUARD_INSTALL (Linux >= 6.13: no new mapping, no memory), else with mprotect while a
+// process-wide budget of extra mappings lasts, else not at all; a canary word just above it is
+// checked at every switch-out of a fiber that has no guard (see stack_overflow.cpp).
 //
 // The pool is shared by all workers of one scheduler (fibers end on other workers than they
 // started on); workers keep a small private cache in front of it (worker::stack_cache).
