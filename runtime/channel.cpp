@@ -48,16 +48,22 @@ void chan_release(chan_core* c) noexcept {
   else ::operator delete(static_cast<void*>(c));
 }
 
+namespace {
+// Under the lock: may this waiter complete? A plain one may; a select's waiter only if this wins
+// its select (false: already won on another channel, the waiter is stale).
+bool claim(chan_waiter* s) noexcept {
+  if (!s->sel) return true;
+  std::uint32_t expected = 0;
+  if (!s->sel->done.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return false;
+  s->sel->winner = s->case_index;
+  return true;
+}
+}  // namespace
+
 chan_waiter* dequeue(wait_queue& q) noexcept {
   while (chan_waiter* s = q.head) {
     q.remove(s);
-    if (s->sel) {
-      std::uint32_t expected = 0;
-      // The select is already won on another channel: drop this waiter and look further.
-      if (!s->sel->done.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) continue;
-      s->sel->winner = s->case_index;
-    }
-    return s;
+    if (claim(s)) return s;  // else stale: drop it and look further
   }
   return nullptr;
 }
@@ -99,18 +105,16 @@ void notify_one(chan_core* c, wait_queue& q) noexcept {
   c->lock.lock();
   for (wait_queue* cur = &q; cur;) {
     const bool send = cur == &c->sendq;
-    // Drop select waiters whose select has been won elsewhere (done only goes 0 -> 1), so that
-    // a plain waiter behind them is served as the head it is.
-    while (cur->head && cur->head->sel && cur->head->sel->done.load(std::memory_order_acquire))
-      cur->remove(cur->head);
-    chan_waiter* s = cur->head;
+    // The head: stale select waiters are dropped, so that a plain waiter behind them is served
+    // as the head it is; a live select's waiter is claimed before its op, so it leaves the queue
+    // even if the op fails (it is then woken to retry); a plain waiter leaves only if it does not.
+    chan_waiter* s;
+    while ((s = cur->head) && !claim(s)) cur->remove(s);
     chan_ring::status st = chan_ring::status::blocked;
-    if (s && !s->sel) {
+    if (s) {
       st = ring_attempt(c, send, s->elem);
-      if (st == chan_ring::status::blocked) s = nullptr;  // stays queued
-      else cur->remove(s);
-    } else if ((s = dequeue(*cur))) {
-      st = ring_attempt(c, send, s->elem);  // blocked: the claimed select retries
+      if (s->sel || st != chan_ring::status::blocked) cur->remove(s);
+      else s = nullptr;  // stays queued and counted
     }
     const bool delivered = st == chan_ring::status::ok;
     if (s) {

@@ -34,7 +34,7 @@ void condition_variable::notify_one() noexcept {
     detail::spin_lock g(q_);
     n = waiters_.pop_front();
   }
-  if (n) n->w->unpark();  // n stays valid until this unpark: only we can wake it now
+  detail::unpark_chain(n);
 }
 
 void condition_variable::notify_all() noexcept {
@@ -43,11 +43,7 @@ void condition_variable::notify_all() noexcept {
     detail::spin_lock g(q_);
     n = waiters_.take_all();
   }
-  while (n) {
-    detail::wait_node* next = n->next;  // read before unpark: n lives on the waiter's stack
-    n->w->unpark();
-    n = next;
-  }
+  detail::unpark_chain(n);
 }
 
 }  // namespace goro

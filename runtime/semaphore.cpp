@@ -93,10 +93,7 @@ error semaphore::acquire(const context& ctx, std::int64_t k) {
   try {
     chosen = select(case_recv(n.ready), case_recv(ctx.done()));
   } catch (...) {  // runtime teardown: leave the queue, give back units granted meanwhile
-    mu_.lock();
-    const bool was_queued = waiters_.remove(n);
-    mu_.unlock();
-    if (!was_queued) release(k);
+    if (!detail::leave(waiters_, n, mu_)) release(k);
     throw;
   }
   if (chosen == 0) return {};

@@ -70,21 +70,22 @@ detail::wait_node* shared_mutex::release_locked(bool writer) noexcept {
   return nullptr;
 }
 
-void shared_mutex::unlock_shared() { wake(release_locked_guarded(false)); }
-
-void shared_mutex::unlock() { wake(release_locked_guarded(true)); }
-
-detail::wait_node* shared_mutex::release_locked_guarded(bool writer) noexcept {
-  detail::spin_lock g(mu_);
-  return release_locked(writer);
+void shared_mutex::unlock_shared() {
+  detail::wait_node* granted;
+  {
+    detail::spin_lock g(mu_);
+    granted = release_locked(false);
+  }
+  detail::unpark_chain(granted);
 }
 
-void shared_mutex::wake(detail::wait_node* n) noexcept {
-  while (n) {
-    detail::wait_node* next = n->next;  // read before unpark: n lives on the waiter's stack
-    n->w->unpark();
-    n = next;
+void shared_mutex::unlock() {
+  detail::wait_node* granted;
+  {
+    detail::spin_lock g(mu_);
+    granted = release_locked(true);
   }
+  detail::unpark_chain(granted);
 }
 
 }  // namespace goro

@@ -33,8 +33,6 @@ class shared_mutex {
  private:
   void park(detail::wait_list& q) GORO_RELEASE(mu_);
   detail::wait_node* release_locked(bool writer) noexcept GORO_REQUIRES(mu_);
-  detail::wait_node* release_locked_guarded(bool writer) noexcept GORO_EXCLUDES(mu_);
-  static void wake(detail::wait_node* n) noexcept;
 
   detail::spin_mutex mu_;
   std::int64_t readers_ GORO_GUARDED_BY(mu_) = 0;  // active readers

@@ -66,9 +66,7 @@ class wait_group {
     try {
       w.park_unlocking(detail::spin_mutex::unlock_fn, &lock_);
     } catch (...) {  // runtime teardown unwinds us: leave the list (and its count)
-      lock_.lock();
-      if (waiters_.remove(n)) state_.fetch_sub(1, std::memory_order_relaxed);
-      lock_.unlock();
+      if (detail::leave(waiters_, n, lock_)) state_.fetch_sub(1, std::memory_order_relaxed);
       throw;
     }
   }
@@ -111,11 +109,7 @@ class wait_group {
     for (detail::wait_node* p = n; p; p = p->next) ++k;
     state_.fetch_sub(k, std::memory_order_relaxed);
     lock_.unlock();
-    while (n) {
-      detail::wait_node* next = n->next;  // read before unpark: n lives on the waiter's stack
-      n->w->unpark();
-      n = next;
-    }
+    detail::unpark_chain(n);
   }
 
   // Counter (signed, high 32 bits) and number of queued waiters (low 32 bits), like Go's.

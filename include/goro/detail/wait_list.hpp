@@ -72,6 +72,26 @@ class wait_list {
   wait_node* tail_ = nullptr;
 };
 
+/// Unparks every node of a chain from take_all() (or one from pop_front()), reading each `next`
+/// before the unpark that may free the node. Call it after releasing the list's lock.
+inline void unpark_chain(wait_node* n) noexcept {
+  while (n) {
+    wait_node* next = n->next;
+    n->w->unpark();
+    n = next;
+  }
+}
+
+/// Takes `n` off `list` under `lk` if it is still there; false when a waker took it first. For
+/// the exits of a park that a waker did not cause (a teardown unwind, a timeout).
+template <class Lock>
+bool leave(wait_list& list, wait_node& n, Lock& lk) GORO_EXCLUDES(lk) {
+  lk.lock();
+  const bool was_queued = list.remove(n);
+  lk.unlock();
+  return was_queued;
+}
+
 /// For waiter::park_unlocking: unlocks a Lock given as void*.
 template <class Lock>
 void unlock_erased(void* l) noexcept GORO_NO_THREAD_SAFETY_ANALYSIS {
@@ -91,10 +111,7 @@ void park_in(wait_list& list, wait_node& n, Lock& lk, GiveBack give_back) GORO_R
   try {
     n.w->park_unlocking(&unlock_erased<Lock>, &lk);
   } catch (...) {
-    lk.lock();
-    const bool was_queued = list.remove(n);
-    lk.unlock();
-    if (!was_queued) give_back();
+    if (!leave(list, n, lk)) give_back();
     throw;
   }
 }
@@ -118,16 +135,11 @@ bool park_in_until(wait_list& list, wait_node& n, Lock& lk,
       return true;
     }
     if (n.w->park_until(deadline)) return true;
-    lk.lock();
-    const bool timed_out = list.remove(n);
-    lk.unlock();
-    if (timed_out) return false;
-    n.w->park();  // a waker took n first and is about to unpark it
+    if (leave(list, n, lk)) return false;  // timed out
+    n.w->park();                           // a waker took n first and is about to unpark it
     return true;
   } catch (...) {
-    lk.lock();
-    list.remove(n);
-    lk.unlock();
+    leave(list, n, lk);
     throw;
   }
 }
