@@ -150,7 +150,7 @@ class select_list {
     }
     if (descs_.empty()) detail::block_forever();
     std::size_t chosen = detail::select_impl(descs_.data(), descs_.size());
-    entries_[chosen]->chosen();
+    if (descs_[chosen].k == detail::select_case::kind::send) entries_[chosen]->spent = true;
     entries_[chosen]->run();
     return chosen;
   }
@@ -170,7 +170,6 @@ class select_list {
   struct entry {
     virtual ~entry() = default;
     virtual void reset() {}
-    virtual void chosen() {}
     virtual void run() = 0;
     detail::select_case desc;
     bool spent = false;  // a send case whose value has been sent
@@ -194,7 +193,6 @@ class select_list {
   struct send_entry : entry {
     send_entry(send_chan<T> c, T v, F fn)
         : ch(std::move(c)), value(std::move(v)), f(std::move(fn)) {}
-    void chosen() override { this->spent = true; }
     void run() override {
       if constexpr (std::is_invocable_v<F&>) f();
     }
