@@ -33,6 +33,7 @@ constexpr std::uint64_t id_batch = 64;
 // Monitor period while some worker is busy, and the longest back-off while all are idle.
 constexpr std::int64_t monitor_busy_ns = 1'000'000;
 constexpr std::int64_t monitor_idle_max_ns = 20'000'000;
+constexpr std::int64_t monitor_netpoll_ns = 10'000'000;
 
 std::size_t page_round(std::size_t n) {
   std::size_t p = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -248,6 +249,7 @@ fiber* scheduler::next_local(worker* w, bool may_poll) noexcept {
     w->poll_due = false;
     if (fiber* f = take_global(w, 1)) return f;
     poll_timers(w);
+    poll_network(w);  // a worker that never runs dry still sees its sockets
   }
   fiber* f = w->runnext.load(std::memory_order_relaxed);
   if (f) {
@@ -271,6 +273,14 @@ bool scheduler::poll_timers(worker* w) noexcept {
   if (next > now) return false;
   w->in_timers = true;
   std::size_t n = timers_.run_expired(now);
+  w->in_timers = false;
+  return n > 0;
+}
+
+bool scheduler::poll_network(worker* w) noexcept {
+  if (poller_.waiting() == 0) return false;
+  w->in_timers = true;  // like timers: readied fibers queue behind, never in runnext
+  int n = poller_.poll(0);
   w->in_timers = false;
   return n > 0;
 }
@@ -325,6 +335,7 @@ bool scheduler::spin_for_work(worker* w) noexcept {
     for (auto& v : workers_)
       if (v.get() != w && !v->runq.empty()) return true;
     if (timers_.next_deadline() != timer_heap::none && poll_timers(w)) return true;
+    if (poll_network(w)) return true;
   } while (monotonic_ns() < until);
   return false;
 }
@@ -349,6 +360,7 @@ void scheduler::wakep() noexcept {
 
 bool scheduler::wake_idle(worker* target, bool spinning) noexcept {
   worker* v = nullptr;
+  bool in_poll = false;
   {
     std::lock_guard lk(idle_mu_);
     if (target) {
@@ -362,7 +374,12 @@ bool scheduler::wake_idle(worker* target, bool spinning) noexcept {
     }
     v->idle_listed = false;
     v->handed_spinning = spinning;
+    in_poll = v->in_poll;
     npidle_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  if (in_poll) {
+    poller_.wake();
+    return true;
   }
   v->wake_seq.fetch_add(1, std::memory_order_release);
   futex_wake(&v->wake_seq);
@@ -390,17 +407,40 @@ void scheduler::park_worker(worker* w) {
     work = workers_[i].get() != w && !workers_[i]->runq.empty();
 
   if (!work) {
+    bool sleeper = false;
     std::int64_t deadline = -1;
     {
       std::lock_guard lk(timer_sleep_mu_);
       std::int64_t d = timers_.next_deadline();
-      if (d != timer_heap::none && (!timer_sleeper_ || d < timer_sleeper_deadline_)) {
+      if (!timer_sleeper_ && (d != timer_heap::none || poller_.waiting() > 0)) {
         timer_sleeper_ = w;
         timer_sleeper_deadline_ = d;
-        deadline = d;
+        sleeper = true;
+        deadline = d == timer_heap::none ? -1 : d;
       }
     }
-    for (;;) {
+    // The sleeper blocks in the poller: socket readiness and the earliest timer both end its
+    // wait, and a waker that finds it there (in_poll, under idle_mu_) signals the poller's
+    // eventfd instead of the futex. Events it delivers go to its own run queue (still listed
+    // as idle, it wakes a spinner for them through wakep).
+    bool polled = false;
+    if (sleeper) {
+      bool block;
+      {
+        std::lock_guard lk(idle_mu_);
+        block = w->idle_listed && !stopping_.load(std::memory_order_relaxed);
+        w->in_poll = block;
+      }
+      if (block) {
+        w->in_timers = true;
+        poller_.poll(deadline < 0 ? -1 : std::max<std::int64_t>(deadline, 1));
+        w->in_timers = false;
+        std::lock_guard lk(idle_mu_);
+        w->in_poll = false;
+      }
+      polled = true;
+    }
+    for (; !polled;) {
       std::uint32_t seq = w->wake_seq.load(std::memory_order_acquire);
       {
         std::lock_guard lk(idle_mu_);
@@ -410,7 +450,7 @@ void scheduler::park_worker(worker* w) {
       if (deadline >= 0 && monotonic_ns() >= deadline) break;
       futex_wait(&w->wake_seq, seq, deadline);
     }
-    if (deadline >= 0) {
+    if (sleeper) {
       std::lock_guard lk(timer_sleep_mu_);
       if (timer_sleeper_ == w) timer_sleeper_ = nullptr;
     }
@@ -568,6 +608,10 @@ void scheduler::run_monitor() {
     std::uint32_t seq = monitor_seq_.load(std::memory_order_acquire);
     if (stopping_.load(std::memory_order_acquire)) break;
     futex_wait(&monitor_seq_, seq, monotonic_ns() + delay);
+    // Busy workers poll the network only at their 61st dispatch or when they run dry: if none
+    // has for a while, poll for them (Go's sysmon does the same); readied fibers go global.
+    if (poller_.waiting() > 0 && monotonic_ns() - poller_.last_poll() > monitor_netpoll_ns)
+      poller_.poll(0);
     if (npidle_.load(std::memory_order_relaxed) == static_cast<std::int32_t>(workers_.size())) {
       delay = std::min(delay * 2, monitor_idle_max_ns);
       continue;
@@ -628,6 +672,7 @@ void scheduler::teardown() {
     w->wake_seq.fetch_add(1, std::memory_order_release);
     futex_wake(&w->wake_seq);
   }
+  poller_.wake();
   monitor_seq_.fetch_add(1, std::memory_order_release);
   futex_wake(&monitor_seq_);
   for (auto& w : workers_)

@@ -17,6 +17,7 @@
 #include "fiber.hpp"
 #include "global_queue.hpp"
 #include "goro/options.hpp"
+#include "netpoll.hpp"
 #include "stack_pool.hpp"
 #include "timer_heap.hpp"
 #include "worker.hpp"
@@ -76,6 +77,8 @@ class scheduler {
 
   void uncaught(const std::exception_ptr& e, const fiber* f) noexcept;
 
+  poller& net_poller() noexcept { return poller_; }
+
   std::size_t worker_count() const noexcept { return workers_.size(); }
   std::size_t stack_size() const noexcept { return default_pool_.usable_size(); }
   std::vector<std::uint64_t> dispatch_counts() const;
@@ -96,6 +99,8 @@ class scheduler {
   fiber* steal_runnext(worker* victim) noexcept;
   bool spin_for_work(worker* w) noexcept;
   bool poll_timers(worker* w) noexcept;
+  // Non-blocking netpoll when fibers wait on descriptors; readied fibers go to w's run queue.
+  bool poll_network(worker* w) noexcept;
   void park_worker(worker* w);
   /// Returns true if the fiber became stealable (was pushed to the run queue).
   bool put_local(worker* w, fiber* f, bool next) noexcept;
@@ -127,8 +132,11 @@ class scheduler {
   std::atomic<std::int32_t> npidle_{0};
   std::atomic<std::int32_t> nmspinning_{0};
 
-  // The idle worker sleeping until the earliest timer (at most one; the others sleep until
-  // woken).
+  poller poller_;
+
+  // The sleeper: the one idle worker that blocks in the poller until the earliest timer while
+  // timers are pending or fibers wait on descriptors; the other idle workers sleep on their
+  // futex until woken.
   std::mutex timer_sleep_mu_;
   worker* timer_sleeper_ = nullptr;
   std::int64_t timer_sleeper_deadline_ = 0;

@@ -45,6 +45,7 @@ struct alignas(64) worker {
   alignas(64) std::atomic<std::uint32_t> wake_seq{0};
   bool idle_listed = false;      // under scheduler::idle_mu
   bool handed_spinning = false;  // under scheduler::idle_mu
+  bool in_poll = false;          // under scheduler::idle_mu: blocked in the poller, not the futex
 
   fiber* stack_cache[stack_cache_cap];  // free default-size stacks, owner only
   std::size_t stack_cached = 0;

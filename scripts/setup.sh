@@ -3,13 +3,14 @@
 # As root: installs what is missing. Otherwise: prints the exact command to run, and fails if
 # something is missing.
 #   scripts/setup.sh          core: compiler, CMake, Boost.Context, Catch2
-#   scripts/setup.sh --bench  also the peers and tools for bench/ (Go, Boost.Fiber, benchmark, gnuplot)
+#   scripts/setup.sh --bench  also the peers and tools for bench/ and the network examples
+#                             (Go, Boost.Fiber, benchmark, gnuplot, wrk, redis-tools, redis-server)
 #   scripts/setup.sh --dev    also clang (second compiler, sanitizers' runtimes), clang-format/-tidy, doxygen
 set -euo pipefail
 pkgs=(g++ cmake make libboost-context1.81-dev catch2)
 for arg in "$@"; do
   case "$arg" in
-    --bench) pkgs+=(golang-go libboost-fiber1.81-dev libbenchmark-dev hyperfine gnuplot-nox python3) ;;
+    --bench) pkgs+=(golang-go libboost-fiber1.81-dev libbenchmark-dev hyperfine gnuplot-nox python3 wrk redis-tools redis-server) ;;
     --dev) pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy doxygen) ;;
     *) echo "setup.sh: unknown option '$arg' (use --bench and/or --dev)" >&2; exit 2 ;;
   esac
