@@ -2,8 +2,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -224,7 +227,8 @@ TEST_CASE("net: read deadlines fire on time, not before, and apply to blocked ca
   });
 }
 
-TEST_CASE("net: write deadline on a peer that does not read; partial writes complete", "[net]") {
+TEST_CASE("net: write deadline on a peer that does not read, and partial writes that complete",
+          "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
     auto [c, s] = tcp_pair();
@@ -542,4 +546,75 @@ TEST_CASE("net: a runtime destroyed while fibers wait on sockets", "[net]") {
   CHECK(read_n(client, 1) == "z");
   CHECK_FALSE(client.close());
   CHECK_FALSE(ln.close());
+}
+
+TEST_CASE("net: 10,000 concurrent connections on loopback", "[net]") {
+  // The client runs in its own process (tests/net_load_client.cpp): each side then needs about
+  // n descriptors, within the usual hard limit.
+  const int n = static_cast<int>(goro::test::scaled_live(10000, 500));
+  rlimit rl{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  if (rl.rlim_max < static_cast<rlim_t>(n) + 200) {
+    WARN("skipped: RLIMIT_NOFILE hard limit " << rl.rlim_max << " is below the " << n + 200
+                                              << " descriptors this test needs");
+    return;
+  }
+  const rlim_t saved = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &rl) == 0);
+  {
+    goro::runtime rt({.workers = 2});
+    auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+    REQUIRE_FALSE(err);
+    std::atomic<int> live{0}, peak{0}, echoed{0}, failed{0};
+    auto all_live = goro::make_chan<std::monostate>();
+    std::atomic<bool> released{false};
+    auto release_all = [&] {
+      if (!released.exchange(true)) all_live.close();
+    };
+    goro::wait_group done;
+    done.add(n);
+    rt.go([&] {
+      for (int i = 0; i < n; ++i) {
+        auto [c, aerr] = ln.accept();
+        if (aerr) {
+          ++failed;
+          done.done();
+          continue;
+        }
+        goro::go([&, c = std::move(c)]() mutable {
+          int now = ++live;
+          goro::test::atomic_max(peak, now);
+          if (now == n) release_all();
+          c.set_deadline(clk::now() + 120s);
+          std::uint64_t id = 0;
+          auto r = goro::io::read_full(c, std::as_writable_bytes(std::span(&id, 1)));
+          if (!r.err && !c.write(std::as_bytes(std::span(&id, 1))).err) ++echoed;
+          else ++failed;
+          all_live.recv();  // hold every connection open until all n are
+          --live;
+          c.close();  // the server closes first: TIME_WAIT stays off the client's ports
+          done.done();
+        });
+      }
+    });
+    const std::string addr = ln.addr(), count = std::to_string(n);
+    char* argv[] = {const_cast<char*>(GORO_NET_LOAD_CLIENT), const_cast<char*>(addr.c_str()),
+                    const_cast<char*>(count.c_str()), nullptr};
+    pid_t pid = 0;
+    REQUIRE(::posix_spawn(&pid, GORO_NET_LOAD_CLIENT, nullptr, nullptr, argv, environ) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    // On a failure, let the server side finish too: remaining accepts fail, held ones go.
+    release_all();
+    ln.close();
+    rt.block_on([&] { done.wait(); });
+    CHECK(failed.load() == 0);
+    CHECK(echoed.load() == n);
+    CHECK(peak.load() == n);
+  }
+  rl.rlim_cur = saved;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
 }
