@@ -274,6 +274,7 @@ int poller::poll(std::int64_t deadline_ns, bool* woken) noexcept {
   epoll_event evs[max_events];
   int n;
   const bool blocking = deadline_ns != 0;
+  if (blocking) blocked_.store(true, std::memory_order_relaxed);
   if (!blocking) {
     n = ::epoll_wait(epfd_, evs, max_events, 0);
   } else if (deadline_ns < 0) {
@@ -294,6 +295,7 @@ int poller::poll(std::int64_t deadline_ns, bool* woken) noexcept {
     }
   }
   last_poll_.store(monotonic_ns(), std::memory_order_relaxed);
+  if (blocking) blocked_.store(false, std::memory_order_relaxed);
   if (n <= 0) return 0;  // timeout or EINTR
   int delivered = 0;
   for (int i = 0; i < n; ++i) {

@@ -44,6 +44,8 @@ class poller {
   void add_waiting(std::int32_t d) noexcept { waiting_.fetch_add(d, std::memory_order_seq_cst); }
   /// When a worker or the monitor last polled (ns), for the monitor's backstop poll.
   std::int64_t last_poll() const noexcept { return last_poll_.load(std::memory_order_relaxed); }
+  /// A worker is blocked in poll() (it delivers events as they come: no backstop needed).
+  bool blocked() const noexcept { return blocked_.load(std::memory_order_relaxed); }
 
  private:
   int epfd_ = -1;
@@ -52,6 +54,7 @@ class poller {
   std::atomic<bool> wake_pending_{false};
   std::atomic<std::int32_t> waiting_{0};
   std::atomic<std::int64_t> last_poll_{0};
+  std::atomic<bool> blocked_{false};
 };
 
 }  // namespace goro::detail

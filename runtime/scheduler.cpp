@@ -610,7 +610,8 @@ void scheduler::run_monitor() {
     futex_wait(&monitor_seq_, seq, monotonic_ns() + delay);
     // Busy workers poll the network only at their 61st dispatch or when they run dry: if none
     // has for a while, poll for them (Go's sysmon does the same); readied fibers go global.
-    if (poller_.waiting() > 0 && monotonic_ns() - poller_.last_poll() > monitor_netpoll_ns)
+    if (poller_.waiting() > 0 && !poller_.blocked() &&
+        monotonic_ns() - poller_.last_poll() > monitor_netpoll_ns)
       poller_.poll(0);
     if (npidle_.load(std::memory_order_relaxed) == static_cast<std::int32_t>(workers_.size())) {
       delay = std::min(delay * 2, monitor_idle_max_ns);

@@ -618,3 +618,60 @@ TEST_CASE("net: 10,000 concurrent connections on loopback", "[net]") {
   rl.rlim_cur = saved;
   ::setrlimit(RLIMIT_NOFILE, &rl);
 }
+
+TEST_CASE("net: a runtime with thousands of idle connections burns no CPU", "[net]") {
+  // Both ends in this process, a fiber blocked in read on each: every fiber waits on a socket,
+  // so the runtime's sleeper blocks in epoll with no timeout.
+  const int n = static_cast<int>(goro::test::scaled_live(4000, 200));
+  rlimit rl{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  if (rl.rlim_max < static_cast<rlim_t>(2 * n) + 200) {
+    WARN("skipped: RLIMIT_NOFILE hard limit " << rl.rlim_max << " is too low");
+    return;
+  }
+  const rlim_t saved = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &rl) == 0);
+  {
+    goro::runtime rt({.workers = 2});
+    auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+    REQUIRE_FALSE(err);
+    std::vector<goro::net::conn> clients(n), servers(n);
+    goro::wait_group parked, finished;
+    parked.add(2 * n);
+    finished.add(2 * n);
+    rt.block_on([&] {
+      for (int i = 0; i < n; ++i) {
+        clients[i] = goro::net::dial("tcp", ln.addr()).c;
+        servers[i] = ln.accept().c;
+        REQUIRE(clients[i]);
+        REQUIRE(servers[i]);
+      }
+      for (auto* side : {&clients, &servers})
+        for (auto& c : *side)
+          goro::go([&c, &parked, &finished] {
+            char b[1];
+            parked.done();
+            (void)c.read(std::span<char>(b));  // until the close below
+            finished.done();
+          });
+      parked.wait();
+    });
+    std::this_thread::sleep_for(100ms);  // the fibers reach their reads and the workers idle
+    auto cpu = [] {
+      timespec ts;
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+      return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    };
+    double c0 = cpu();
+    std::this_thread::sleep_for(1s);
+    double used_ms = cpu() - c0;
+    INFO("CPU used over 1 s with " << n << " idle connections: " << used_ms << " ms");
+    CHECK(used_ms < 20.0);
+    for (auto& c : clients) c.close();  // every read returns
+    for (auto& c : servers) c.close();
+    rt.block_on([&] { finished.wait(); });
+  }
+  rl.rlim_cur = saved;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+}
