@@ -101,6 +101,9 @@ def parse_args():
     p.add_argument("--png", type=Path, help="chart (default: the JSON path with .png)")
     p.add_argument("--micro", action="store_true",
                    help="also run the Google Benchmark micro-benchmarks (results in the JSON)")
+    p.add_argument("--net", action="store_true",
+                   help="then run the network benchmarks, bench/net/run (with --check, its"
+                   " check); bench/results/net.json")
     p.add_argument("--build-dir", type=Path, default=ROOT / "build-bench")
     p.add_argument("--jobs", type=int, default=hardware_threads(), help="build parallelism")
     p.add_argument("--no-build", action="store_true", help="use the programs already built")
@@ -426,6 +429,13 @@ def main():
             a.png.parent.mkdir(parents=True, exist_ok=True)
             chart(data, a.png)
             log(f"chart:   {a.png}")
+    if a.net:
+        cmd = [sys.executable, BENCH / "net" / "run", "--build-dir", a.build_dir]
+        cmd += ["--check"] * a.check + ["--no-build"] * a.no_build
+        log(f"\n== network benchmarks: {' '.join(map(str, cmd[1:]))}")
+        rc = subprocess.run(cmd).returncode
+        if rc != 0:
+            failures.append(f"network benchmarks (bench/net/run): exit status {rc}")
     for f in failures:
         log(f"FAILED: {f}")
     if failures:
