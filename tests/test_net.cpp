@@ -62,7 +62,9 @@ std::pair<goro::net::conn, goro::net::conn> tcp_pair(std::string_view network = 
 TEST_CASE("net: tcp echo between fibers, addresses, eof", "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
-    auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+    auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
+    auto& ln = ln_err.ln;
+    auto& err = ln_err.err;
     REQUIRE_FALSE(err);
     const std::string addr = ln.addr();
     CHECK(addr.rfind("127.0.0.1:", 0) == 0);
@@ -107,7 +109,9 @@ TEST_CASE("net: tcp6 and unix sockets", "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
     {
-      auto [ln, err] = goro::net::listen("tcp6", "[::1]:0");
+      auto ln_err = goro::net::listen("tcp6", "[::1]:0");
+      auto& ln = ln_err.ln;
+      auto& err = ln_err.err;
       if (err) {
         WARN("no IPv6 loopback here: " << err.message());
       } else {
@@ -123,7 +127,9 @@ TEST_CASE("net: tcp6 and unix sockets", "[net]") {
     }
     const std::string path = "/tmp/goro-test-" + std::to_string(::getpid()) + ".sock";
     {
-      auto [ln, err] = goro::net::listen("unix", path);
+      auto ln_err = goro::net::listen("unix", path);
+      auto& ln = ln_err.ln;
+      auto& err = ln_err.err;
       REQUIRE_FALSE(err);
       CHECK(ln.addr() == path);
       CHECK(::access(path.c_str(), F_OK) == 0);
@@ -139,8 +145,9 @@ TEST_CASE("net: tcp6 and unix sockets", "[net]") {
       CHECK(::access(path.c_str(), F_OK) != 0);  // the listener removed its socket file
     }
     {
-      auto [ln, err] =
-          goro::net::listen("unix", "@goro-test-abstract-" + std::to_string(::getpid()));
+      auto ln_err = goro::net::listen("unix", "@goro-test-abstract-" + std::to_string(::getpid()));
+      auto& ln = ln_err.ln;
+      auto& err = ln_err.err;
       REQUIRE_FALSE(err);
       goro::go([&ln] {
         auto [s, aerr] = ln.accept();
@@ -155,7 +162,9 @@ TEST_CASE("net: tcp6 and unix sockets", "[net]") {
 
 TEST_CASE("net: a plain thread and a fiber talk over a socket", "[net]") {
   goro::runtime rt({.workers = 1});
-  auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+  auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
+  auto& ln = ln_err.ln;
+  auto& err = ln_err.err;
   REQUIRE_FALSE(err);
   auto served = rt.block_on([&ln] {
     // Fiber side: accept and echo three messages.
@@ -192,7 +201,9 @@ TEST_CASE("net: a plain thread and a fiber talk over a socket", "[net]") {
 TEST_CASE("net: read deadlines fire on time, not before, and apply to blocked calls", "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
-    auto [c, s] = tcp_pair();
+    auto c_s = tcp_pair();
+    auto& c = c_s.first;
+    auto& s = c_s.second;
     char b[8];
     // A deadline set before the call.
     auto t0 = clk::now();
@@ -241,7 +252,9 @@ TEST_CASE("net: write deadline on a peer that does not read, and partial writes 
           "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
-    auto [c, s] = tcp_pair();
+    auto c_s = tcp_pair();
+    auto& c = c_s.first;
+    auto& s = c_s.second;
     int small = 4096;
     ::setsockopt(c.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
     ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -255,7 +268,9 @@ TEST_CASE("net: write deadline on a peer that does not read, and partial writes 
     CHECK(n < big.size());
     CHECK(ms_since(t0) >= 99.0);
     // The peer reads slowly: a large write goes out in many partial sends, in order.
-    auto [c2, s2] = tcp_pair();
+    auto c2_s2 = tcp_pair();
+    auto& c2 = c2_s2.first;
+    auto& s2 = c2_s2.second;
     ::setsockopt(c2.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
     std::vector<unsigned char> data(1 << 20);
     std::iota(data.begin(), data.end(), 0);
@@ -288,8 +303,11 @@ TEST_CASE("net: write deadline on a peer that does not read, and partial writes 
 TEST_CASE("net: close wakes blocked reads, writes and accepts, from fibers and threads", "[net]") {
   goro::runtime rt({.workers = 2});
   for (bool from_thread : {false, true}) {
-    auto [c, s] = rt.block_on([] { return tcp_pair(); });
-    auto [ln, lerr] = goro::net::listen("tcp", "127.0.0.1:0");
+    auto c_s = rt.block_on([] { return tcp_pair(); });
+    auto& c = c_s.first;
+    auto ln_lerr = goro::net::listen("tcp", "127.0.0.1:0");
+    auto& ln = ln_lerr.ln;
+    auto& lerr = ln_lerr.err;
     REQUIRE_FALSE(lerr);
     // A fiber blocked in read, one blocked in accept, and a plain thread blocked in read.
     auto results = goro::make_chan<goro::error>(3);
@@ -298,7 +316,8 @@ TEST_CASE("net: close wakes blocked reads, writes and accepts, from fibers and t
       results.send(c.read(std::span<char>(b)).err);
     });
     rt.go([&ln, results] { results.send(ln.accept().err); });
-    auto [c2, s2] = rt.block_on([] { return tcp_pair(); });
+    auto c2_s2 = rt.block_on([] { return tcp_pair(); });
+    auto& c2 = c2_s2.first;
     std::thread reader([&c2, results] {
       char b[4];
       results.send(c2.read(std::span<char>(b)).err);
@@ -330,7 +349,8 @@ TEST_CASE("net: close wakes blocked reads, writes and accepts, from fibers and t
 TEST_CASE("net: a write blocked on a full buffer wakes on close", "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
-    auto [c, s] = tcp_pair();
+    auto c_s = tcp_pair();
+    auto& c = c_s.first;
     auto done = goro::make_chan<goro::io::result>(1);
     goro::go([&c, done] {
       std::vector<char> big(16 << 20, 'w');
@@ -403,7 +423,9 @@ TEST_CASE("net: dial errors, cancellation and timeouts", "[net]") {
     CHECK(goro::net::is_timeout(timed_out));
     CHECK(goro::is(timed_out, goro::deadline_exceeded));
     // Cancel while connecting.
-    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    auto ctx_cancel = goro::with_cancel(goro::background());
+    auto& ctx = ctx_cancel.ctx;
+    auto& cancel = ctx_cancel.cancel;
     goro::go([cancel = cancel] {
       goro::sleep_for(30ms);
       cancel();
@@ -551,9 +573,13 @@ TEST_CASE("signal_notify: signals arrive on a channel until signal_stop", "[net]
 }
 
 TEST_CASE("net: a runtime destroyed while fibers wait on sockets", "[net]") {
-  auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+  auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
+  auto& ln = ln_err.ln;
+  auto& err = ln_err.err;
   REQUIRE_FALSE(err);
-  auto [ln2, err2] = goro::net::listen("tcp", "127.0.0.1:0");
+  auto ln2_err2 = goro::net::listen("tcp", "127.0.0.1:0");
+  auto& ln2 = ln2_err2.ln;
+  auto& err2 = ln2_err2.err;
   REQUIRE_FALSE(err2);
   goro::net::conn client, server;
   {
@@ -598,7 +624,9 @@ TEST_CASE("net: 10,000 concurrent connections on loopback", "[net]") {
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &rl) == 0);
   {
     goro::runtime rt({.workers = 2});
-    auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+    auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
+    auto& ln = ln_err.ln;
+    auto& err = ln_err.err;
     REQUIRE_FALSE(err);
     std::atomic<int> live{0}, peak{0}, echoed{0}, failed{0};
     auto all_live = goro::make_chan<std::monostate>();
@@ -668,7 +696,9 @@ TEST_CASE("net: a runtime with thousands of idle connections burns no CPU", "[ne
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &rl) == 0);
   {
     goro::runtime rt({.workers = 2});
-    auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+    auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
+    auto& ln = ln_err.ln;
+    auto& err = ln_err.err;
     REQUIRE_FALSE(err);
     std::vector<goro::net::conn> clients(n), servers(n);
     goro::wait_group parked, finished;
