@@ -7,11 +7,7 @@
 # it, then sends SIGTERM and requires a clean exit (status 0) within 5 s. Prints
 # "net_check MODE: ok" on success, "net_check MODE: FAIL: ..." otherwise. Every step is bounded
 # by `timeout`.
-#
-# GORO_NET_CHECK_TSAN=1 (set by CMake in ThreadSanitizer builds): a server still running 5 s after
-# SIGTERM is killed and reported, not failed. TSan defers a signal that arrives on a thread
-# blocked outside its interceptors until that thread calls one, and goro parks its threads (the
-# main one too) with a raw futex syscall: the signal may never reach goro::signal_notify.
+
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -186,12 +182,6 @@ if timeout 5 tail --pid="$pid" -s 0.02 -f /dev/null; then
   pid=
   [ "$status" -eq 0 ] || fail "$server exited with status $status after SIGTERM"
   echo "$server exited with status 0, $(($(ms) - t0)) ms after SIGTERM"
-elif [ "${GORO_NET_CHECK_TSAN:-0}" = 1 ]; then
-  echo "NOTE: $server still running 5 s after SIGTERM: under TSan the signal can stay deferred" \
-    "(see the top of this script); killed, graceful shutdown not checked"
-  kill -KILL "$pid"
-  wait "$pid" 2>/dev/null || true
-  pid=
 else
   fail "$server still running 5 s after SIGTERM"
 fi

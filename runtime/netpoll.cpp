@@ -13,6 +13,7 @@
 #include "futex.hpp"
 #include "goro/detail/deadline.hpp"
 #include "poll_desc.hpp"
+#include "sanitizer.hpp"
 #include "scheduler.hpp"
 
 namespace goro::detail {
@@ -258,6 +259,10 @@ poller::~poller() {
 }
 
 bool poller::add(poll_desc* pd) noexcept {
+#if GORO_TSAN
+  // The kernel hands pd to whichever thread polls: tell TSan that this is an edge.
+  __tsan_release(pd);
+#endif
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.u64 = pd->tag();
@@ -274,6 +279,13 @@ int poller::poll(std::int64_t deadline_ns, bool* woken) noexcept {
   epoll_event evs[max_events];
   int n;
   const bool blocking = deadline_ns != 0;
+#if GORO_TSAN
+  // See futex.hpp: under TSan a signal waits for an intercepted call, which this is not.
+  if (blocking) {
+    const std::int64_t slice_end = monotonic_ns() + tsan_signal_slice_ns;
+    if (deadline_ns < 0 || deadline_ns > slice_end) deadline_ns = slice_end;
+  }
+#endif
   if (blocking) blocked_.store(true, std::memory_order_relaxed);
   if (!blocking) {
     n = ::epoll_wait(epfd_, evs, max_events, 0);
@@ -309,6 +321,9 @@ int poller::poll(std::int64_t deadline_ns, bool* woken) noexcept {
     }
     std::uint16_t seq;
     poll_desc* pd = poll_desc::from_tag(evs[i].data.u64, &seq);
+#if GORO_TSAN
+    __tsan_acquire(pd);
+#endif
     const std::uint32_t e = evs[i].events;
     pd->notify(seq, e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR),
                e & (EPOLLOUT | EPOLLHUP | EPOLLERR));

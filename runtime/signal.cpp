@@ -5,6 +5,7 @@
 #include "goro/signal.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -73,13 +74,20 @@ void start(registry& r) {
   if (::pipe2(p, O_CLOEXEC) != 0)
     throw std::system_error(errno, std::generic_category(), "goro::signal_notify: pipe");
   ::fcntl(p[1], F_SETFL, O_NONBLOCK);
+  // The helper starts with every signal blocked, so signals go to the other threads: it sits
+  // in read(), where TSan (which defers handlers to its intercepted calls) would hold one back.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   try {
     std::thread([rfd = p[0]] { deliver_loop(rfd); }).detach();
   } catch (...) {
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     ::close(p[0]);
     ::close(p[1]);
     throw;
   }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   r.rfd = p[0];
   r.wfd = p[1];
   handler_wfd.store(p[1], std::memory_order_relaxed);
