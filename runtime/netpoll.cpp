@@ -313,8 +313,12 @@ int poller::poll(std::int64_t deadline_ns, bool* woken) noexcept {
   for (int i = 0; i < n; ++i) {
     if (evs[i].data.u64 == 0) {
       if (blocking) {
-        wake_pending_.store(false, std::memory_order_seq_cst);
+        // Drain, then clear: the other order lets a wake() slip in between, whose write the
+        // drain eats while wake_pending_ stays set, and every later wake() would skip its write
+        // (a lost wakeup for every future sleeper). A wake() after the drain but before the
+        // clear is skipped harmlessly: its target is this sleeper, which is leaving anyway.
         drain(wakefd_);
+        wake_pending_.store(false, std::memory_order_seq_cst);
         if (woken) *woken = true;
       }
       continue;

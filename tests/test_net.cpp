@@ -739,3 +739,52 @@ TEST_CASE("net: a runtime with thousands of idle connections burns no CPU", "[ne
   rl.rlim_cur = saved;
   ::setrlimit(RLIMIT_NOFILE, &rl);
 }
+
+TEST_CASE("net: wakeups of an idle runtime whose sleeper blocks in epoll are never lost", "[net]") {
+  // A fiber blocked in a socket read keeps the sleeper in epoll; plain threads then wake fibers
+  // again and again (global queue, wakep, the poller's eventfd), two at a time so that wakes
+  // race with the sleeper draining the eventfd. Once, a wake in that window left the "wake
+  // pending" flag set with nothing to read, and every later wake of a sleeper was lost.
+  const int rounds = static_cast<int>(goro::test::scaled(20000, 500));
+  goro::runtime rt({.workers = 2});
+  auto cs = rt.block_on([] { return tcp_pair(); });
+  auto& c = cs.first;
+  auto reader_done = goro::make_chan<std::monostate>(1);
+  rt.go([&c, reader_done] {
+    char b[1];
+    (void)c.read(std::span<char>(b));  // parked on the socket until the end
+    reader_done.send({});
+  });
+  auto pinger = [&rt, rounds] {
+    auto ping = goro::make_chan<int>(), pong = goro::make_chan<int>();
+    rt.go([ping, pong] {
+      for (int v : ping) pong.send(v + 1);
+    });
+    int sum = 0;
+    for (int i = 0; i < rounds; ++i) {
+      ping.send(i);
+      sum += *pong.recv() - i;
+    }
+    ping.close();
+    return sum;
+  };
+  std::atomic<int> total{0};
+  auto finished = std::make_shared<std::atomic<int>>(0);
+  std::thread t1([&] {
+    total += pinger();
+    ++*finished;
+  });
+  std::thread t2([&] {
+    total += pinger();
+    ++*finished;
+  });
+  // A lost wakeup hangs a pinger for good: give up after a generous bound instead.
+  const auto until = clk::now() + 120s;
+  while (finished->load() < 2 && clk::now() < until) std::this_thread::sleep_for(10ms);
+  REQUIRE(finished->load() == 2);
+  t1.join();
+  t2.join();
+  CHECK(total.load() == 2 * rounds);
+  cs.second.close();  // the reader sees EOF
+  CHECK(reader_done.recv().has_value());
+}
