@@ -320,14 +320,14 @@ void conn::set_deadline(time_point tp) {
   set_write_deadline(tp);
 }
 void conn::set_read_deadline(time_point tp) {
-  fd().pd()->set_deadline(detail::poll_desc::mode::read, detail::deadline_ns(tp));
+  fd().set_deadline(detail::poll_desc::mode::read, detail::deadline_ns(tp));
 }
 void conn::set_write_deadline(time_point tp) {
-  fd().pd()->set_deadline(detail::poll_desc::mode::write, detail::deadline_ns(tp));
+  fd().set_deadline(detail::poll_desc::mode::write, detail::deadline_ns(tp));
 }
 std::string conn::local_addr() const { return fd().local_addr(); }
 std::string conn::remote_addr() const { return fd().remote_addr(); }
-int conn::native_handle() const { return fd().sysfd(); }
+int conn::native_handle() const { return fd().native_handle(); }
 
 // --- listener ---
 
@@ -359,9 +359,9 @@ conn_result listener::accept() {
 error listener::close() { return fd().close(); }
 std::string listener::addr() const { return fd().local_addr(); }
 void listener::set_deadline(time_point tp) {
-  fd().pd()->set_deadline(detail::poll_desc::mode::read, detail::deadline_ns(tp));
+  fd().set_deadline(detail::poll_desc::mode::read, detail::deadline_ns(tp));
 }
-int listener::native_handle() const { return fd().sysfd(); }
+int listener::native_handle() const { return fd().native_handle(); }
 
 // --- listen and dial ---
 

@@ -46,15 +46,24 @@ void net_fd::drop_handle() noexcept {
 error net_fd::close() {
   if (!acquire()) return op_error("close", net::err_closed);
   const std::uint64_t prev = state_.fetch_or(closed_bit, std::memory_order_acq_rel);
-  if (prev & closed_bit) {  // a concurrent close() won
+  if (prev & closed_bit) {                           // a concurrent close() won
+    error err = op_error("close", net::err_closed);  // before release(): it may free us
     release();
-    return op_error("close", net::err_closed);
+    return err;
   }
   pd_->evict();  // blocked readers, writers and acceptors return err_closed
   if (!unlink_path_.empty() && unlink_path_[0] != '@') ::unlink(unlink_path_.c_str());
   release();
   return {};
 }
+
+void net_fd::set_deadline(poll_desc::mode m, std::int64_t when_ns) noexcept {
+  if (!acquire()) return;
+  pd_->set_deadline(m, when_ns);
+  release();
+}
+
+int net_fd::native_handle() const noexcept { return closed() ? -1 : fd_; }
 
 error net_fd::close_write() {
   if (!acquire()) return op_error("close", net::err_closed);
@@ -79,6 +88,9 @@ error net_fd::wait_error(const char* op, poll_desc::wait_result r, int reg_errno
     case poll_desc::wait_result::timeout:
       return op_error(op, net::err_timeout);
     case poll_desc::wait_result::failed:
+      if (reg_errno == EEXIST)
+        return op_error(op, error("the descriptor is also being waited on with "
+                                  "goro::wait_readable/wait_writable"));
       return op_errno(op, reg_errno);
     case poll_desc::wait_result::ready:
       break;
@@ -91,6 +103,8 @@ io::result net_fd::read(std::span<std::byte> buf) {
   op_guard g{this};
   std::lock_guard lk(rmu_);
   for (;;) {
+    // Also for a reader that queued behind rmu_ while close() woke the one ahead of it.
+    if (closed()) return {0, op_error("read", net::err_closed)};
     if (pd_->expired(poll_desc::mode::read)) return {0, op_error("read", net::err_timeout)};
     if (buf.empty()) return {0, {}};
     const ssize_t n = ::read(fd_, buf.data(), buf.size());
@@ -110,6 +124,7 @@ io::result net_fd::write(std::span<const std::byte> data) {
   std::lock_guard lk(wmu_);
   std::size_t done = 0;
   for (;;) {
+    if (closed()) return {done, op_error("write", net::err_closed)};
     if (pd_->expired(poll_desc::mode::write)) return {done, op_error("write", net::err_timeout)};
     if (done == data.size()) return {done, {}};
     const ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
@@ -133,6 +148,10 @@ net_fd* net_fd::accept(error* err) {
   op_guard g{this};
   std::lock_guard lk(rmu_);
   for (;;) {
+    if (closed()) {
+      *err = op_error("accept", net::err_closed);
+      return nullptr;
+    }
     if (pd_->expired(poll_desc::mode::read)) {
       *err = op_error("accept", net::err_timeout);
       return nullptr;

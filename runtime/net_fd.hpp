@@ -48,6 +48,11 @@ class net_fd {
   io::result write(std::span<const std::byte> data);
   error close();
   error close_write();
+  /// Sets a deadline (0: none) unless the socket is closed (then its descriptor may already
+  /// serve another socket).
+  void set_deadline(poll_desc::mode m, std::int64_t when_ns) noexcept;
+  /// The file descriptor, -1 once closed.
+  int native_handle() const noexcept;
   /// accept(): the new connection, or nullptr with *err set.
   net_fd* accept(error* err);
   /// Connects to `sa`, waiting at most until the write deadline (set by the dialer).
@@ -71,6 +76,7 @@ class net_fd {
   static constexpr std::uint64_t ops_mask = handle_bit - 1;
   error wait_error(const char* op, poll_desc::wait_result r, int reg_errno) const;
 
+  bool closed() const noexcept { return state_.load(std::memory_order_relaxed) & closed_bit; }
   std::atomic<std::uint64_t> state_{handle_bit};
   const int fd_;
   poll_desc* const pd_;

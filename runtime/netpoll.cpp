@@ -124,7 +124,10 @@ void poll_desc::wake(side& s) noexcept {
 poll_desc::wait_result poll_desc::wait(mode m, int* register_errno) {
   side& s = of(m);
   fiber* self = current_fiber();
+  if (self && self->unwinding) return wait_result::closed;  // see below
   if (self) {
+    // (A fiber that its runtime's teardown is unwinding may wait again in a destructor; if it
+    // parked, it would be abandoned with its waiter still registered here.)
     waiter w;
     poller& p = self->sched->net_poller();
     {
@@ -266,8 +269,10 @@ bool poller::add(poll_desc* pd) noexcept {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.u64 = pd->tag();
-  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, pd->fd, &ev) == 0) return true;
-  return errno == EEXIST && ::epoll_ctl(epfd_, EPOLL_CTL_MOD, pd->fd, &ev) == 0;
+  // No EPOLL_CTL_MOD on EEXIST: the descriptor is registered through another poll descriptor
+  // (a goro::net socket also given to wait_readable), and taking its events over would leave
+  // that one waiting forever. The caller reports the conflict instead.
+  return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, pd->fd, &ev) == 0;
 }
 
 void poller::remove(int fd) noexcept {
@@ -298,7 +303,9 @@ int poller::poll(std::int64_t deadline_ns, bool* woken) noexcept {
     if (!no_pwait2.load(std::memory_order_relaxed)) {
       timespec ts = to_timespec(left);
       n = ::epoll_pwait2(epfd_, evs, max_events, &ts, nullptr);
-      if (n < 0 && errno == ENOSYS) no_pwait2.store(true, std::memory_order_relaxed);
+      // ENOSYS before Linux 5.11; EPERM from seccomp filters that predate the call: either way
+      // returning at once would make the sleeper spin, so fall back for good.
+      if (n < 0 && errno != EINTR) no_pwait2.store(true, std::memory_order_relaxed);
     }
     if (no_pwait2.load(std::memory_order_relaxed)) {
       // Milliseconds, rounded up: waking early would only make the sleeper go round again.

@@ -52,6 +52,12 @@ struct poll_desc {
 
   side& of(mode m) noexcept { return m == mode::read ? rd : wr; }
 
+  /// Whether this descriptor is in the epoll set of the poller with this id.
+  bool registered_with(std::uint64_t id) noexcept {
+    spin_lock lk(mu);
+    return poller_id == id;
+  }
+
   /// True if the direction's deadline has passed (one clock read, only when one is set).
   bool expired(mode m) const noexcept;
 

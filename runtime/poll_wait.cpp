@@ -82,7 +82,14 @@ error wait_fd(int fd, poll_desc::mode m, std::chrono::steady_clock::time_point d
         throw std::logic_error(std::string("goro::") + what +
                                ": another fiber already waits on fd " + std::to_string(fd) +
                                " for the same readiness");
-      if (fresh) r.pd = poll_desc::acquire(fd);
+      if (fresh) {
+        try {
+          r.pd = poll_desc::acquire(fd);
+        } catch (...) {
+          regs.erase(it);
+          throw;
+        }
+      }
       ++mine;
       pd = r.pd;
     }
@@ -99,7 +106,8 @@ error wait_fd(int fd, poll_desc::mode m, std::chrono::steady_clock::time_point d
         registration& r = it->second;
         --(m == poll_desc::mode::read ? r.readers : r.writers);
         if (r.readers == 0 && r.writers == 0) {
-          p.remove(key.second);
+          // Only a registration of ours: the descriptor may belong to a goro::net socket.
+          if (r.pd->registered_with(p.id())) p.remove(key.second);
           poll_desc::release(r.pd);
           regs.erase(it);
         }
@@ -113,6 +121,10 @@ error wait_fd(int fd, poll_desc::mode m, std::chrono::steady_clock::time_point d
         return fd_error(fd, what, net::err_timeout);
       case poll_desc::wait_result::failed:
         if (reg_errno == EPERM) return {};  // a regular file: always ready
+        if (reg_errno == EEXIST)
+          return fd_error(fd, what,
+                          error("the descriptor belongs to a goro::net connection or listener "
+                                "(use its read, write or accept)"));
         return fd_error(fd, what, error(std::generic_category().message(reg_errno)));
       case poll_desc::wait_result::closed:
         break;  // never evicted: the user owns the descriptor

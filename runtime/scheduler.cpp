@@ -477,6 +477,7 @@ fiber* scheduler::find_runnable(worker* w) {
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (poll_timers(w)) continue;
     if (fiber* f = take_global(w, run_queue::capacity / 2)) return f;
+    if (poll_network(w)) continue;  // before stealing, like Go's findRunnable
     // Spin (steal) only while spinners are fewer than half the busy workers (Go).
     const auto busy =
         static_cast<std::int32_t>(workers_.size()) - npidle_.load(std::memory_order_relaxed);

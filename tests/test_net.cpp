@@ -788,3 +788,72 @@ TEST_CASE("net: wakeups of an idle runtime whose sleeper blocks in epoll are nev
   cs.second.close();  // the reader sees EOF
   CHECK(reader_done.recv().has_value());
 }
+
+TEST_CASE("net: a closed connection's handle cannot reach the socket that reuses its slot",
+          "[net]") {
+  goro::runtime rt({.workers = 1});
+  rt.block_on([] {
+    auto old_pair = tcp_pair();
+    auto& old_c = old_pair.first;
+    CHECK_FALSE(old_c.close());
+    CHECK(old_c.native_handle() == -1);
+    // The next sockets reuse the freed poll descriptor (and likely the fd number).
+    auto fresh = tcp_pair();
+    old_c.set_deadline(clk::now() - 1h);  // ignored: the old connection is closed
+    fresh.second.write("ok");
+    CHECK(read_n(fresh.first, 2) == "ok");
+    CHECK(fresh.first.native_handle() >= 0);
+  });
+}
+
+TEST_CASE("net: wait_readable on a connection's own descriptor is refused, not a hang", "[net]") {
+  goro::runtime rt({.workers = 1});
+  rt.block_on([] {
+    auto p = tcp_pair();
+    auto& c = p.first;
+    char b[1];
+    c.set_read_deadline(clk::now() + 10ms);
+    CHECK(goro::net::is_timeout(c.read(std::span<char>(b)).err));  // now in the epoll set
+    c.set_read_deadline({});
+    auto err = goro::wait_readable(c.native_handle(), clk::now() + 1s);
+    REQUIRE(err);
+    CHECK_THAT(err.message(), Catch::Contains("goro::net"));
+    // The connection still gets its events.
+    goro::go([&p] {
+      goro::sleep_for(10ms);
+      p.second.write("z");
+    });
+    CHECK(read_n(c, 1) == "z");
+  });
+}
+
+TEST_CASE("net: a destructor that writes while its fiber is unwound at teardown", "[net]") {
+  // The write would block (the peer does not read): waiting again during teardown's unwind
+  // must not leave the fiber registered in the socket, which outlives the runtime.
+  auto p = goro::runtime({.workers = 1}).block_on([] { return tcp_pair(); });
+  auto q = goro::runtime({.workers = 1}).block_on([] { return tcp_pair(); });
+  goro::error from_destructor;
+  {
+    goro::runtime rt({.workers = 1});
+    auto parked = std::make_shared<std::atomic<bool>>(false);
+    rt.go([&p, &q, &from_destructor, parked] {
+      struct flusher {
+        goro::net::conn& c;
+        goro::error& out;
+        ~flusher() {
+          std::vector<char> big(8 << 20, 'f');
+          out = c.write(std::span<const char>(big)).err;
+        }
+      } f{p.first, from_destructor};
+      char b[1];
+      *parked = true;
+      (void)q.first.read(std::span<char>(b));  // parked here when the runtime goes
+    });
+    while (!*parked) std::this_thread::yield();
+    std::this_thread::sleep_for(20ms);  // into the read; teardown unwinds it either way
+  }
+  CHECK(goro::is(from_destructor, goro::net::err_closed));
+  p.first.set_deadline(clk::now() + 1s);  // touches the socket's waiters: none is left
+  CHECK_FALSE(p.first.close());
+  CHECK_FALSE(q.first.close());
+}

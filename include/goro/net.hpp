@@ -75,7 +75,7 @@ class conn {
 
   /// `SetDeadline` / `SetReadDeadline` / `SetWriteDeadline`: calls blocked now or later past `tp`
   /// return an error with is_timeout() true; `time_point{}` clears the deadline. A deadline
-  /// that has passed fails calls at once, even if data is available.
+  /// that has passed fails calls at once, even if data is available. Ignored once closed.
   void set_deadline(time_point tp);
   void set_read_deadline(time_point tp);
   void set_write_deadline(time_point tp);
@@ -85,7 +85,8 @@ class conn {
   std::string local_addr() const;
   std::string remote_addr() const;
 
-  /// The socket's file descriptor (owned by the connection; for setsockopt and the like).
+  /// The socket's file descriptor (owned by the connection; for setsockopt and the like), -1
+  /// once closed. Not for goro::wait_readable: the connection's own calls already wait on it.
   int native_handle() const;
 
  private:
@@ -123,6 +124,7 @@ class listener {
   std::string addr() const;
   /// Deadline for accept(), as for conn; `time_point{}` clears it.
   void set_deadline(time_point tp);
+  /// The socket's file descriptor, -1 once closed.
   int native_handle() const;
 
  private:

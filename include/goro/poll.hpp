@@ -13,7 +13,9 @@ namespace goro {
 /// Waits until `fd` (non-blocking, owned by the caller, open for the whole wait) is readable
 /// (or at end of stream, or in error). With a deadline: returns an error with
 /// goro::net::is_timeout() true if it passes first (`time_point{}`: no deadline). A regular
-/// file is always ready. Throws std::invalid_argument for a negative fd.
+/// file is always ready. Throws std::invalid_argument for a negative fd, std::logic_error when
+/// another fiber already waits on `fd` for the same readiness. A descriptor that a goro::net
+/// connection or listener owns is refused with an error (its own calls wait on it).
 error wait_readable(int fd, std::chrono::steady_clock::time_point deadline = {});
 /// Like wait_readable(), for writability.
 error wait_writable(int fd, std::chrono::steady_clock::time_point deadline = {});
