@@ -59,7 +59,8 @@ class failures {
 // Sends `count` messages over one connection and checks their echoes.
 static void run_connection(const std::string& addr, std::size_t conn, std::size_t count,
                            failures& fails) {
-  auto [c, err] = goro::net::dial_timeout("tcp", addr, 5s);
+  auto [dialed, err] = goro::net::dial_timeout("tcp", addr, 5s);
+  goro::net::conn& c = dialed;  // clang < 16 cannot capture structured bindings
   if (err) return fails.add("dial: " + err.message());
   // A server that stops answering must not hang us.
   c.set_deadline(std::chrono::steady_clock::now() + 60s);

@@ -395,7 +395,8 @@ class conn_registry {
 int main(int argc, char** argv) {
   const char* addr = argc > 1 ? argv[1] : "127.0.0.1:6399";
   return goro::run([addr] {
-    auto [ln, err] = goro::net::listen("tcp", addr);
+    auto [listener, err] = goro::net::listen("tcp", addr);
+    goro::net::listener& ln = listener;  // clang < 16 cannot capture structured bindings
     if (err) {
       std::fprintf(stderr, "kv_server: %s\n", err.message().c_str());
       return 1;
