@@ -171,7 +171,7 @@ class resp_parser {
   std::size_t wanted() const { return bulk_len_ > 0 ? static_cast<std::size_t>(bulk_len_) + 2 : 0; }
 
  private:
-  status fail(std::string why) {
+  status fail(const std::string& why) {
     error_ = "Protocol error: " + why;
     return status::error;
   }
