@@ -5,12 +5,10 @@
 // A malformed request, or a head over 8 KiB, gets 400 and the connection is closed; so does a
 // request with a body in Transfer-Encoding (501: not supported here). HTTP/1.0 connections
 // close after each answer unless the client asked for keep-alive; `Connection: close` is
-// honoured. Shutdown on SIGINT/SIGTERM as in echo_server.cpp.
+// honoured. The accept loop and the shutdown on SIGINT/SIGTERM are in serve.hpp.
 //
 //   http_hello [ADDR]    listens on ADDR (default 127.0.0.1:8080); try `wrk http://ADDR/`
 #include <goro/goro.hpp>
-
-#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,7 +17,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+
+#include "serve.hpp"
 
 using namespace std::chrono_literals;
 
@@ -170,20 +169,6 @@ static void answer(const request& req, std::string& out) {
   }
 }
 
-// Closes our side first, then reads (and drops) whatever the client still sends for a moment:
-// closing with unread data would send a reset, which can destroy our last answer before the
-// client reads it. Go's net/http does the same.
-static void close_gracefully(goro::net::conn& c) {
-  (void)c.close_write();
-  c.set_read_deadline(std::chrono::steady_clock::now() + 500ms);
-  char sink[4096];
-  for (std::size_t total = 0; total < 256 * 1024;) {
-    auto [n, err] = c.read(std::span<char>(sink));
-    if (err) break;
-    total += n;
-  }
-}
-
 static void serve(goro::net::conn& c) {
   std::string in;   // bytes read; those before `start` are consumed
   std::string out;  // answers not written yet
@@ -222,7 +207,7 @@ static void serve(goro::net::conn& c) {
       if (c.write(out).err) return;  // the client went away
       out.clear();
     }
-    if (close_after) return close_gracefully(c);
+    if (close_after) return example::close_gracefully(c);
     in.erase(0, start);  // keep only the incomplete request
     start = 0;
     const std::size_t have = in.size();
@@ -233,80 +218,7 @@ static void serve(goro::net::conn& c) {
   }
 }
 
-// ---- The server: as in echo_server.cpp ----
-
-// The open connections, so that shutdown can close them. A connection's fiber removes it before
-// destroying it, under the lock close_all() holds while closing.
-class conn_registry {
- public:
-  bool add(goro::net::conn* c) {  // false once shutdown has begun
-    std::lock_guard lk(mu_);
-    if (closing_) return false;
-    open_.insert(c);
-    return true;
-  }
-  void remove(goro::net::conn* c) {
-    std::lock_guard lk(mu_);
-    open_.erase(c);
-  }
-  void close_all() {
-    std::lock_guard lk(mu_);
-    closing_ = true;
-    for (goro::net::conn* c : open_) (void)c->close();
-  }
-
- private:
-  goro::mutex mu_;
-  std::unordered_set<goro::net::conn*> open_;
-  bool closing_ = false;
-};
-
 int main(int argc, char** argv) {
   const char* addr = argc > 1 ? argv[1] : "127.0.0.1:8080";
-  return goro::run([addr] {
-    auto [listener, err] = goro::net::listen("tcp", addr);
-    goro::net::listener& ln = listener;  // clang < 16 cannot capture structured bindings
-    if (err) {
-      std::fprintf(stderr, "http_hello: %s\n", err.message().c_str());
-      return 1;
-    }
-    auto sigs = goro::make_chan<int>(1);
-    goro::signal_notify(sigs, {SIGINT, SIGTERM});  // before a client can know we are up
-    std::printf("listening on %s\n", ln.addr().c_str());
-    std::fflush(stdout);
-
-    goro::wait_group fibers;
-    auto [stop_ctx, stop] = goro::with_cancel(goro::background());
-    goro::context stopped = stop_ctx;
-    fibers.go([&, sigs] {
-      goro::select(goro::case_recv(sigs), goro::case_recv(stopped.done()));
-      goro::signal_stop(sigs);
-      (void)ln.close();
-    });
-
-    conn_registry conns;
-    auto backoff = 0ms;
-    for (;;) {
-      auto [c, aerr] = ln.accept();
-      if (aerr) {
-        if (goro::is(aerr, goro::net::err_closed)) break;
-        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(5), 1000ms);
-        std::fprintf(stderr, "http_hello: %s; retrying in %lld ms\n", aerr.message().c_str(),
-                     static_cast<long long>(backoff.count()));
-        goro::sleep_for(backoff);
-        continue;
-      }
-      backoff = 0ms;
-      fibers.go([&conns, c = std::move(c)]() mutable {
-        if (!conns.add(&c)) return;
-        serve(c);
-        conns.remove(&c);
-      });
-    }
-    stop();
-    conns.close_all();
-    fibers.wait();
-    std::printf("http_hello: shut down\n");
-    return 0;
-  });
+  return goro::run([addr] { return example::serve("http_hello", addr, serve); });
 }

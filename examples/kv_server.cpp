@@ -12,12 +12,10 @@
 //
 // The store is a hash map split into 64 shards by key hash, each under its own goro::mutex:
 // the connections' fibers run on several workers, and rarely contend for the same shard.
-// Shutdown on SIGINT/SIGTERM as in echo_server.cpp.
+// The accept loop and the shutdown on SIGINT/SIGTERM are in serve.hpp.
 //
 //   kv_server [ADDR]    listens on ADDR (default 127.0.0.1:6399); try `redis-cli -p 6399`
 #include <goro/goro.hpp>
-
-#include <signal.h>
 
 #include <algorithm>
 #include <array>
@@ -33,8 +31,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
+
+#include "serve.hpp"
 
 using namespace std::chrono_literals;
 
@@ -307,19 +306,6 @@ static void execute(store& db, std::vector<std::string>& args, std::string& out)
 
 constexpr std::size_t flush_at = 64 * 1024;  // write replies early past this size
 
-// Closes our side first and drops what the client still sends for a moment, so that our last
-// reply is not destroyed by the reset that closing with unread input would send.
-static void close_gracefully(goro::net::conn& c) {
-  (void)c.close_write();
-  c.set_read_deadline(std::chrono::steady_clock::now() + 500ms);
-  char sink[4096];
-  for (std::size_t total = 0; total < 256 * 1024;) {
-    auto [n, err] = c.read(std::span<char>(sink));
-    if (err) break;
-    total += n;
-  }
-}
-
 static void serve(goro::net::conn& c, store& db) {
   resp_parser parser;
   std::string in;   // bytes read; those before `pos` are consumed
@@ -350,7 +336,7 @@ static void serve(goro::net::conn& c, store& db) {
       if (c.write(out).err) return;  // the client went away
       out.clear();
     }
-    if (close_after) return close_gracefully(c);
+    if (close_after) return example::close_gracefully(c);
     in.erase(0, pos);  // keep only the incomplete request
     // At least 16 KiB per read; more when a large bulk string is coming (up to 1 MiB a read).
     const std::size_t room =
@@ -364,81 +350,10 @@ static void serve(goro::net::conn& c, store& db) {
   }
 }
 
-// ---- The server: as in echo_server.cpp ----
-
-// The open connections, so that shutdown can close them. A connection's fiber removes it before
-// destroying it, under the lock close_all() holds while closing.
-class conn_registry {
- public:
-  bool add(goro::net::conn* c) {  // false once shutdown has begun
-    std::lock_guard lk(mu_);
-    if (closing_) return false;
-    open_.insert(c);
-    return true;
-  }
-  void remove(goro::net::conn* c) {
-    std::lock_guard lk(mu_);
-    open_.erase(c);
-  }
-  void close_all() {
-    std::lock_guard lk(mu_);
-    closing_ = true;
-    for (goro::net::conn* c : open_) (void)c->close();
-  }
-
- private:
-  goro::mutex mu_;
-  std::unordered_set<goro::net::conn*> open_;
-  bool closing_ = false;
-};
-
 int main(int argc, char** argv) {
   const char* addr = argc > 1 ? argv[1] : "127.0.0.1:6399";
   return goro::run([addr] {
-    auto [listener, err] = goro::net::listen("tcp", addr);
-    goro::net::listener& ln = listener;  // clang < 16 cannot capture structured bindings
-    if (err) {
-      std::fprintf(stderr, "kv_server: %s\n", err.message().c_str());
-      return 1;
-    }
-    auto sigs = goro::make_chan<int>(1);
-    goro::signal_notify(sigs, {SIGINT, SIGTERM});  // before a client can know we are up
-    std::printf("listening on %s\n", ln.addr().c_str());
-    std::fflush(stdout);
-
-    goro::wait_group fibers;
-    auto [stop_ctx, stop] = goro::with_cancel(goro::background());
-    goro::context stopped = stop_ctx;
-    fibers.go([&, sigs] {
-      goro::select(goro::case_recv(sigs), goro::case_recv(stopped.done()));
-      goro::signal_stop(sigs);
-      (void)ln.close();
-    });
-
     auto db = std::make_unique<store>();  // on the heap: fiber stacks are small
-    conn_registry conns;
-    auto backoff = 0ms;
-    for (;;) {
-      auto [c, aerr] = ln.accept();
-      if (aerr) {
-        if (goro::is(aerr, goro::net::err_closed)) break;
-        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(5), 1000ms);
-        std::fprintf(stderr, "kv_server: %s; retrying in %lld ms\n", aerr.message().c_str(),
-                     static_cast<long long>(backoff.count()));
-        goro::sleep_for(backoff);
-        continue;
-      }
-      backoff = 0ms;
-      fibers.go([&conns, &db, c = std::move(c)]() mutable {
-        if (!conns.add(&c)) return;
-        serve(c, *db);
-        conns.remove(&c);
-      });
-    }
-    stop();
-    conns.close_all();
-    fibers.wait();
-    std::printf("kv_server: shut down\n");
-    return 0;
+    return example::serve("kv_server", addr, [&db](goro::net::conn& c) { serve(c, *db); });
   });
 }

@@ -57,6 +57,28 @@ std::pair<goro::net::conn, goro::net::conn> tcp_pair(std::string_view network = 
   return {std::move(c), std::move(s)};
 }
 
+// Raises the soft RLIMIT_NOFILE to the hard limit for a test's lifetime; ok() is false (and the
+// test should skip, saying so) when even the hard limit is below `needed`.
+class nofile_limit {
+ public:
+  explicit nofile_limit(rlim_t needed) {
+    if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0 || saved_.rlim_max < needed) return;
+    rlimit raised = saved_;
+    raised.rlim_cur = raised.rlim_max;
+    ok_ = ::setrlimit(RLIMIT_NOFILE, &raised) == 0;
+  }
+  ~nofile_limit() {
+    if (ok_) ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  nofile_limit(const nofile_limit&) = delete;
+  nofile_limit& operator=(const nofile_limit&) = delete;
+  bool ok() const noexcept { return ok_; }
+  rlim_t hard() const noexcept { return saved_.rlim_max; }
+
+ private:
+  rlimit saved_{};
+  bool ok_ = false;
+};
 }  // namespace
 
 TEST_CASE("net: tcp echo between fibers, addresses, eof", "[net]") {
@@ -612,16 +634,12 @@ TEST_CASE("net: 10,000 concurrent connections on loopback", "[net]") {
   // The client runs in its own process (tests/net_load_client.cpp): each side then needs about
   // n descriptors, within the usual hard limit.
   const int n = static_cast<int>(goro::test::scaled_live(10000, 500));
-  rlimit rl{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
-  if (rl.rlim_max < static_cast<rlim_t>(n) + 200) {
-    WARN("skipped: RLIMIT_NOFILE hard limit " << rl.rlim_max << " is below the " << n + 200
+  nofile_limit limit(static_cast<rlim_t>(n) + 200);
+  if (!limit.ok()) {
+    WARN("skipped: RLIMIT_NOFILE hard limit " << limit.hard() << " is below the " << n + 200
                                               << " descriptors this test needs");
     return;
   }
-  const rlim_t saved = rl.rlim_cur;
-  rl.rlim_cur = rl.rlim_max;
-  REQUIRE(::setrlimit(RLIMIT_NOFILE, &rl) == 0);
   {
     goro::runtime rt({.workers = 2});
     auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
@@ -677,23 +695,18 @@ TEST_CASE("net: 10,000 concurrent connections on loopback", "[net]") {
     CHECK(echoed.load() == n);
     CHECK(peak.load() == n);
   }
-  rl.rlim_cur = saved;
-  ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 TEST_CASE("net: a runtime with thousands of idle connections burns no CPU", "[net]") {
   // Both ends in this process, a fiber blocked in read on each: every fiber waits on a socket,
   // so the runtime's sleeper blocks in epoll with no timeout.
   const int n = static_cast<int>(goro::test::scaled_live(4000, 200));
-  rlimit rl{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
-  if (rl.rlim_max < static_cast<rlim_t>(2 * n) + 200) {
-    WARN("skipped: RLIMIT_NOFILE hard limit " << rl.rlim_max << " is too low");
+  nofile_limit limit(static_cast<rlim_t>(2 * n) + 200);
+  if (!limit.ok()) {
+    WARN("skipped: RLIMIT_NOFILE hard limit " << limit.hard() << " is below the " << 2 * n + 200
+                                              << " descriptors this test needs");
     return;
   }
-  const rlim_t saved = rl.rlim_cur;
-  rl.rlim_cur = rl.rlim_max;
-  REQUIRE(::setrlimit(RLIMIT_NOFILE, &rl) == 0);
   {
     goro::runtime rt({.workers = 2});
     auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
@@ -722,22 +735,15 @@ TEST_CASE("net: a runtime with thousands of idle connections burns no CPU", "[ne
       parked.wait();
     });
     std::this_thread::sleep_for(100ms);  // the fibers reach their reads and the workers idle
-    auto cpu = [] {
-      timespec ts;
-      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-      return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-    };
-    double c0 = cpu();
+    double c0 = goro::test::process_cpu_ms();
     std::this_thread::sleep_for(1s);
-    double used_ms = cpu() - c0;
+    double used_ms = goro::test::process_cpu_ms() - c0;
     INFO("CPU used over 1 s with " << n << " idle connections: " << used_ms << " ms");
     CHECK(used_ms < 20.0);
     for (auto& c : clients) c.close();  // every read returns
     for (auto& c : servers) c.close();
     rt.block_on([&] { finished.wait(); });
   }
-  rl.rlim_cur = saved;
-  ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 TEST_CASE("net: wakeups of an idle runtime whose sleeper blocks in epoll are never lost", "[net]") {

@@ -271,14 +271,9 @@ TEST_CASE("runtime: an idle runtime burns no CPU", "[runtime]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {});                 // started and then idle
   std::this_thread::sleep_for(50ms);  // let the workers settle into parking
-  auto cpu = [] {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-  };
-  double c0 = cpu();
+  double c0 = goro::test::process_cpu_ms();
   std::this_thread::sleep_for(1s);
-  double used_ms = cpu() - c0;
+  double used_ms = goro::test::process_cpu_ms() - c0;
   INFO("CPU used by an idle runtime over 1 s: " << used_ms << " ms");
   CHECK(used_ms < 20.0);
 }

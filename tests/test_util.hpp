@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <ctime>
 
 #ifndef GORO_TEST_SCALE
 #define GORO_TEST_SCALE 1
@@ -45,6 +46,13 @@ void atomic_max(std::atomic<T>& m, T v) {
   T cur = m.load();
   while (v > cur && !m.compare_exchange_weak(cur, v)) {
   }
+}
+
+/// CPU time used by this process so far, in milliseconds (all threads).
+inline double process_cpu_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 /// Divides a workload size by the sanitizer slowdown factor (never below `floor`).
