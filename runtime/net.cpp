@@ -279,6 +279,32 @@ net::conn_result dial_impl(const context& ctx, std::string_view network, std::st
 }
 
 }  // namespace
+
+// --- the handles conn and listener share ---
+
+net_handle& net_handle::operator=(net_handle&& o) noexcept {
+  if (this != &o) {
+    if (fd_) fd_->drop_handle();
+    fd_ = o.fd_;
+    o.fd_ = nullptr;
+  }
+  return *this;
+}
+
+net_handle::~net_handle() {
+  if (fd_) fd_->drop_handle();
+}
+
+net_fd& net_handle::socket(const char* what) const {
+  if (!fd_) throw std::logic_error(std::string(what) + " (default-constructed or moved from)");
+  return *fd_;
+}
+
+net::conn_result dial_deadline_only(const context& ctx, std::string_view network,
+                                    std::string_view address) {
+  return dial_impl(ctx, network, address, false);
+}
+
 }  // namespace goro::detail
 
 namespace goro::net {
@@ -291,24 +317,7 @@ bool is_timeout(const error& err) noexcept {
 
 // --- conn ---
 
-conn& conn::operator=(conn&& o) noexcept {
-  if (this != &o) {
-    if (fd_) fd_->drop_handle();
-    fd_ = o.fd_;
-    o.fd_ = nullptr;
-  }
-  return *this;
-}
-
-conn::~conn() {
-  if (fd_) fd_->drop_handle();
-}
-
-detail::net_fd& conn::fd() const {
-  if (!fd_)
-    throw std::logic_error("goro::net::conn: no connection (default-constructed or moved from)");
-  return *fd_;
-}
+detail::net_fd& conn::fd() const { return socket("goro::net::conn: no connection"); }
 
 io::result conn::read(std::span<std::byte> buf) { return fd().read(buf); }
 io::result conn::write(std::span<const std::byte> data) { return fd().write(data); }
@@ -331,24 +340,7 @@ int conn::native_handle() const { return fd().native_handle(); }
 
 // --- listener ---
 
-listener& listener::operator=(listener&& o) noexcept {
-  if (this != &o) {
-    if (fd_) fd_->drop_handle();
-    fd_ = o.fd_;
-    o.fd_ = nullptr;
-  }
-  return *this;
-}
-
-listener::~listener() {
-  if (fd_) fd_->drop_handle();
-}
-
-detail::net_fd& listener::fd() const {
-  if (!fd_)
-    throw std::logic_error("goro::net::listener: no listener (default-constructed or moved from)");
-  return *fd_;
-}
+detail::net_fd& listener::fd() const { return socket("goro::net::listener: no listener"); }
 
 conn_result listener::accept() {
   error err;
@@ -414,12 +406,3 @@ conn_result dial(const context& ctx, std::string_view network, std::string_view 
 }
 
 }  // namespace goro::net
-
-namespace goro::detail {
-net::conn_result dial_deadline_only(const context& ctx, std::string_view network,
-                                    std::string_view address) {
-  return dial_impl(ctx, network, address, false);
-}
-}  // namespace goro::detail
-
-namespace goro::net {}  // namespace goro::net

@@ -113,12 +113,30 @@ bool poll_desc::expired(mode m) const noexcept {
   return d != 0 && monotonic_ns() >= d;
 }
 
-void poll_desc::wake(side& s) noexcept {
+void poll_desc::wake_fiber(side& s) noexcept {
   if (s.parked) {
     s.parked->unpark();  // under mu: the waiter cannot have left (it clears parked under mu)
     s.parked = nullptr;
   }
+}
+
+void poll_desc::wake(side& s) noexcept {
+  wake_fiber(s);
   if (s.thread_wake >= 0) signal_fd(s.thread_wake);
+}
+
+bool poll_desc::settled(side& s, mode m, wait_result* r) noexcept {
+  if (closing) {
+    *r = wait_result::closed;
+  } else if (expired(m)) {
+    *r = wait_result::timeout;
+  } else if (s.ready) {
+    s.ready = false;
+    *r = wait_result::ready;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 poll_desc::wait_result poll_desc::wait(mode m, int* register_errno) {
@@ -132,12 +150,7 @@ poll_desc::wait_result poll_desc::wait(mode m, int* register_errno) {
     poller& p = self->sched->net_poller();
     {
       spin_lock lk(mu);
-      if (closing) return wait_result::closed;
-      if (expired(m)) return wait_result::timeout;
-      if (s.ready) {
-        s.ready = false;
-        return wait_result::ready;
-      }
+      if (wait_result r; settled(s, m, &r)) return r;
       if (poller_id != p.id()) {
         if (!p.add(this)) {
           if (register_errno) *register_errno = errno;
@@ -169,12 +182,7 @@ poll_desc::wait_result poll_desc::wait(mode m, int* register_errno) {
     const int efd = thread_wake();
     {
       spin_lock lk(mu);
-      if (closing) return wait_result::closed;
-      if (expired(m)) return wait_result::timeout;
-      if (s.ready) {
-        s.ready = false;
-        return wait_result::ready;
-      }
+      if (wait_result r; settled(s, m, &r)) return r;
       s.thread_wake = efd;
     }
     pollfd pf[2] = {{fd, static_cast<short>(m == mode::read ? POLLIN : POLLOUT), 0},
@@ -192,11 +200,11 @@ poll_desc::wait_result poll_desc::wait(mode m, int* register_errno) {
     }
     drain(efd);  // a wake that raced with the poll's return
   }
+  // Woken (or a spurious return): the caller retries its system call unless it is settled.
   spin_lock lk(mu);
-  if (closing) return wait_result::closed;
-  if (expired(m)) return wait_result::timeout;
-  s.ready = false;
-  return wait_result::ready;
+  wait_result r = wait_result::ready;
+  settled(s, m, &r);
+  return r;
 }
 
 void poll_desc::evict() noexcept {
@@ -219,17 +227,11 @@ void poll_desc::notify(std::uint16_t event_seq, bool readable, bool writable) no
   // Only fibers need the edge: a thread's poll(2) sees the level itself.
   if (readable) {
     rd.ready = true;
-    if (rd.parked) {
-      rd.parked->unpark();
-      rd.parked = nullptr;
-    }
+    wake_fiber(rd);
   }
   if (writable) {
     wr.ready = true;
-    if (wr.parked) {
-      wr.parked->unpark();
-      wr.parked = nullptr;
-    }
+    wake_fiber(wr);
   }
 }
 

@@ -84,6 +84,10 @@ struct poll_desc {
   }
 
  private:
+  // What a waiter gets without parking, if anything: closed, timeout, or a pending edge
+  // (consumed). False if it has to wait.
+  bool settled(side& s, mode m, wait_result* r) noexcept GORO_REQUIRES(mu);
+  void wake_fiber(side& s) noexcept GORO_REQUIRES(mu);
   void wake(side& s) noexcept GORO_REQUIRES(mu);
 };
 

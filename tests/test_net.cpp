@@ -1,6 +1,7 @@
 // goro::net, goro::io, wait_readable/wait_writable and signal_notify.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
@@ -45,6 +46,13 @@ std::string read_n(goro::net::conn& c, std::size_t n) {
 // The message of err, "" for nil: what a helper fiber reports back for the test to check.
 std::string what(const goro::error& err) { return err ? err.message() : ""; }
 
+// A TCP listener on a free loopback port (fails the test if there is none).
+goro::net::listener listen_loopback() {
+  auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
+  REQUIRE_FALSE(err);
+  return std::move(ln);
+}
+
 // A connected pair on loopback: {client side, server side}.
 std::pair<goro::net::conn, goro::net::conn> tcp_pair(std::string_view network = "tcp",
                                                      std::string_view host = "127.0.0.1:0") {
@@ -84,10 +92,7 @@ class nofile_limit {
 TEST_CASE("net: tcp echo between fibers, addresses, eof", "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
-    auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
-    auto& ln = ln_err.ln;
-    auto& err = ln_err.err;
-    REQUIRE_FALSE(err);
+    auto ln = listen_loopback();
     const std::string addr = ln.addr();
     CHECK(addr.rfind("127.0.0.1:", 0) == 0);
     CHECK(addr != "127.0.0.1:0");
@@ -184,10 +189,7 @@ TEST_CASE("net: tcp6 and unix sockets", "[net]") {
 
 TEST_CASE("net: a plain thread and a fiber talk over a socket", "[net]") {
   goro::runtime rt({.workers = 1});
-  auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
-  auto& ln = ln_err.ln;
-  auto& err = ln_err.err;
-  REQUIRE_FALSE(err);
+  auto ln = listen_loopback();
   auto served = rt.block_on([&ln] {
     // Fiber side: accept and echo three messages.
     auto f = goro::make_chan<int>(1);
@@ -238,7 +240,8 @@ TEST_CASE("net: read deadlines fire on time, not before, and apply to blocked ca
     CHECK(took < 1000.0);
     // Once passed, later calls fail at once, even with data waiting.
     s.write("x");
-    goro::sleep_for(20ms);
+    pollfd pf{c.native_handle(), POLLIN, 0};  // until the byte is in c's socket, for certain
+    REQUIRE(::poll(&pf, 1, 10'000) == 1);
     CHECK(goro::net::is_timeout(c.read(std::span<char>(b)).err));
     // Cleared: the data is there.
     c.set_read_deadline({});
@@ -327,10 +330,7 @@ TEST_CASE("net: close wakes blocked reads, writes and accepts, from fibers and t
   for (bool from_thread : {false, true}) {
     auto c_s = rt.block_on([] { return tcp_pair(); });
     auto& c = c_s.first;
-    auto ln_lerr = goro::net::listen("tcp", "127.0.0.1:0");
-    auto& ln = ln_lerr.ln;
-    auto& lerr = ln_lerr.err;
-    REQUIRE_FALSE(lerr);
+    auto ln = listen_loopback();
     // A fiber blocked in read, one blocked in accept, and a plain thread blocked in read.
     auto results = goro::make_chan<goro::error>(3);
     rt.go([&c, results] {
@@ -378,7 +378,7 @@ TEST_CASE("net: a write blocked on a full buffer wakes on close", "[net]") {
       std::vector<char> big(16 << 20, 'w');
       done.send(c.write(std::span<const char>(big)));
     });
-    goro::sleep_for(50ms);
+    goro::sleep_for(50ms);  // the write fills the buffers and blocks; a close before it is as good
     CHECK_FALSE(c.close());
     auto r = done.recv();
     REQUIRE(r.has_value());
@@ -407,12 +407,7 @@ TEST_CASE("net: dial errors, cancellation and timeouts", "[net]") {
   goro::runtime rt({.workers = 2});
   rt.block_on([] {
     // Refused: a port that was just free.
-    std::string addr;
-    {
-      auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");
-      REQUIRE_FALSE(err);
-      addr = ln.addr();
-    }
+    const std::string addr = listen_loopback().addr();  // closed again at once
     auto [c, err] = goro::net::dial("tcp", addr);
     CHECK_FALSE(c);
     REQUIRE(err);
@@ -595,14 +590,8 @@ TEST_CASE("signal_notify: signals arrive on a channel until signal_stop", "[net]
 }
 
 TEST_CASE("net: a runtime destroyed while fibers wait on sockets", "[net]") {
-  auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
-  auto& ln = ln_err.ln;
-  auto& err = ln_err.err;
-  REQUIRE_FALSE(err);
-  auto ln2_err2 = goro::net::listen("tcp", "127.0.0.1:0");
-  auto& ln2 = ln2_err2.ln;
-  auto& err2 = ln2_err2.err;
-  REQUIRE_FALSE(err2);
+  auto ln = listen_loopback();
+  auto ln2 = listen_loopback();
   goro::net::conn client, server;
   {
     goro::runtime rt({.workers = 2});
@@ -642,10 +631,7 @@ TEST_CASE("net: 10,000 concurrent connections on loopback", "[net]") {
   }
   {
     goro::runtime rt({.workers = 2});
-    auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
-    auto& ln = ln_err.ln;
-    auto& err = ln_err.err;
-    REQUIRE_FALSE(err);
+    auto ln = listen_loopback();
     std::atomic<int> live{0}, peak{0}, echoed{0}, failed{0};
     auto all_live = goro::make_chan<std::monostate>();
     std::atomic<bool> released{false};
@@ -709,10 +695,7 @@ TEST_CASE("net: a runtime with thousands of idle connections burns no CPU", "[ne
   }
   {
     goro::runtime rt({.workers = 2});
-    auto ln_err = goro::net::listen("tcp", "127.0.0.1:0");
-    auto& ln = ln_err.ln;
-    auto& err = ln_err.err;
-    REQUIRE_FALSE(err);
+    auto ln = listen_loopback();
     std::vector<goro::net::conn> clients(n), servers(n);
     goro::wait_group parked, finished;
     parked.add(2 * n);
@@ -761,7 +744,7 @@ TEST_CASE("net: wakeups of an idle runtime whose sleeper blocks in epoll are nev
     (void)c.read(std::span<char>(b));  // parked on the socket until the end
     reader_done.send({});
   });
-  auto pinger = [&rt, rounds] {
+  auto pinger = [&] {
     auto ping = goro::make_chan<int>(), pong = goro::make_chan<int>();
     rt.go([ping, pong] {
       for (int v : ping) pong.send(v + 1);

@@ -20,7 +20,29 @@
 namespace goro {
 namespace detail {
 class net_fd;  // runtime/net_fd.hpp
-}
+
+// What conn and listener have in common: the one owning pointer to their socket. Movable, not
+// copyable; destroying (or assigning over) it drops the handle, which closes the socket.
+class net_handle {
+ public:
+  net_handle(const net_handle&) = delete;
+  net_handle& operator=(const net_handle&) = delete;
+
+ protected:
+  net_handle() noexcept = default;
+  explicit net_handle(net_fd* fd) noexcept : fd_(fd) {}
+  net_handle(net_handle&& o) noexcept : fd_(o.fd_) { o.fd_ = nullptr; }
+  net_handle& operator=(net_handle&& o) noexcept;
+  ~net_handle();
+  bool holds() const noexcept { return fd_ != nullptr; }
+  // The socket; std::logic_error naming `what` when there is none (default-constructed or
+  // moved from).
+  net_fd& socket(const char* what) const;
+
+ private:
+  net_fd* fd_ = nullptr;
+};
+}  // namespace detail
 
 namespace net {
 
@@ -41,18 +63,15 @@ using time_point = std::chrono::steady_clock::time_point;
 /// close() and the deadline setters may be called from any fiber or thread at any time; a
 /// call blocked in read or write wakes up. Destroying the handle while another fiber or thread
 /// still uses it is undefined, like destroying a std::mutex in use.
-class conn {
+class conn : private detail::net_handle {
  public:
   conn() noexcept = default;
-  conn(conn&& o) noexcept : fd_(o.fd_) { o.fd_ = nullptr; }
-  conn& operator=(conn&& o) noexcept;
-  conn(const conn&) = delete;
-  conn& operator=(const conn&) = delete;
-  ~conn();
+  conn(conn&&) noexcept = default;
+  conn& operator=(conn&&) noexcept = default;
 
   /// True when the handle holds a connection (open or closed), false when default-constructed
   /// or moved from.
-  explicit operator bool() const noexcept { return fd_ != nullptr; }
+  explicit operator bool() const noexcept { return holds(); }
 
   /// `Read`: waits until at least one byte is available (or the deadline, or a close), then
   /// returns what is there, up to `buf.size()`. At the end of the stream: {0, goro::io::eof}.
@@ -91,9 +110,8 @@ class conn {
 
  private:
   friend struct detail_access;
-  explicit conn(detail::net_fd* fd) noexcept : fd_(fd) {}
+  explicit conn(detail::net_fd* fd) noexcept : net_handle(fd) {}
   detail::net_fd& fd() const;
-  detail::net_fd* fd_ = nullptr;
 };
 
 /// What accept() and dial() return: `auto [c, err] = ln.accept();`.
@@ -104,16 +122,13 @@ struct conn_result {
 
 /// `net.Listener`. Movable, not copyable; destroying it closes it (and removes the socket file of
 /// a Unix listener it created).
-class listener {
+class listener : private detail::net_handle {
  public:
   listener() noexcept = default;
-  listener(listener&& o) noexcept : fd_(o.fd_) { o.fd_ = nullptr; }
-  listener& operator=(listener&& o) noexcept;
-  listener(const listener&) = delete;
-  listener& operator=(const listener&) = delete;
-  ~listener();
+  listener(listener&&) noexcept = default;
+  listener& operator=(listener&&) noexcept = default;
 
-  explicit operator bool() const noexcept { return fd_ != nullptr; }
+  explicit operator bool() const noexcept { return holds(); }
 
   /// `Accept`: waits for the next connection. After close() (also from another fiber or
   /// thread while waiting): an error with goro::is(err, err_closed).
@@ -129,9 +144,8 @@ class listener {
 
  private:
   friend struct detail_access;
-  explicit listener(detail::net_fd* fd) noexcept : fd_(fd) {}
+  explicit listener(detail::net_fd* fd) noexcept : net_handle(fd) {}
   detail::net_fd& fd() const;
-  detail::net_fd* fd_ = nullptr;
 };
 
 /// What listen() returns: `auto [ln, err] = goro::net::listen("tcp", "127.0.0.1:0");`.

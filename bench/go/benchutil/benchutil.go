@@ -116,3 +116,16 @@ func Report(workload string, a Args, checksum int64, ms float64, extra string) {
 	fmt.Printf("RESULT workload=%s impl=go workers=%d n=%d checksum=%d ms=%.3f%s peak_rss_kb=%d\n",
 		workload, a.Workers, a.N, checksum, ms, extra, StatusKB("VmHWM"))
 }
+
+// AddrArg is the network servers' command line, `[ADDR]`: the listen address, 127.0.0.1:0 (a free
+// port) when omitted.
+func AddrArg() string {
+	if len(os.Args) > 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s [ADDR]\n", os.Args[0])
+		os.Exit(2)
+	}
+	if len(os.Args) == 2 {
+		return os.Args[1]
+	}
+	return "127.0.0.1:0"
+}

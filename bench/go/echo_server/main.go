@@ -13,6 +13,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"gorobench/benchutil"
 	"net"
 	"os"
 	"os/signal"
@@ -36,14 +37,7 @@ func serve(c net.Conn) {
 }
 
 func main() {
-	addr := "127.0.0.1:0"
-	if len(os.Args) > 2 {
-		fmt.Fprintf(os.Stderr, "usage: %s [ADDR]\n", os.Args[0])
-		os.Exit(2)
-	}
-	if len(os.Args) == 2 {
-		addr = os.Args[1]
-	}
+	addr := benchutil.AddrArg()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)

@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"gorobench/benchutil"
 	"net"
 	"net/http"
 	"os"
@@ -18,14 +19,7 @@ import (
 )
 
 func main() {
-	addr := "127.0.0.1:0"
-	if len(os.Args) > 2 {
-		fmt.Fprintf(os.Stderr, "usage: %s [ADDR]\n", os.Args[0])
-		os.Exit(2)
-	}
-	if len(os.Args) == 2 {
-		addr = os.Args[1]
-	}
+	addr := benchutil.AddrArg()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
